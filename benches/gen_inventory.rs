@@ -1,0 +1,166 @@
+//! Generates a synthetic kvaudit inventory for benchmarks:
+//!
+//!     cargo run --release --example gen-inventory -- --vaults 10000 --out /tmp/inv-10k.json
+//!
+//! Vaults are spread over `--subscriptions` (default 10) with a deterministic
+//! mix of the shapes the rules judge: audit logging to a workspace, to storage
+//! only, disabled or absent; alerts that cover, filter or lack action groups;
+//! audit evidence with challenge 401s, unexplained 401s and 403s; unreadable
+//! settings and workspaces. The same arguments always give the same file.
+use serde_json::{Value, json};
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn guid(r: &mut Lcg) -> String {
+    let a = r.next() << 32 | r.next();
+    let b = r.next() << 32 | r.next();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52 & 0xfff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+fn main() {
+    let mut vaults = 10_000u64;
+    let mut subs = 10u64;
+    let mut out: Option<String> = None;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--vaults" => vaults = args[i + 1].parse().expect("--vaults N"),
+            "--subscriptions" => subs = args[i + 1].parse().expect("--subscriptions N"),
+            "--out" => out = Some(args[i + 1].clone()),
+            other => panic!("unknown argument {other}; use --vaults N --subscriptions N --out FILE"),
+        }
+        i += 2;
+    }
+    let mut r = Lcg(42);
+    let end = "2026-11-27T09:00:00Z";
+    let mut subscriptions = Vec::new();
+    let mut workspaces = Vec::new();
+    let mut sub_ids = Vec::new();
+    for s in 0..subs {
+        let sid = guid(&mut r);
+        let base = format!("/subscriptions/{sid}");
+        let ag = format!("{base}/resourceGroups/rg-monitoring/providers/microsoft.insights/actionGroups/ag-secops");
+        let ws = format!("{base}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-{s}");
+        workspaces.push(json!({"id": ws, "name": format!("law-{s}"), "type": "Microsoft.OperationalInsights/workspaces",
+            "location": "westeurope", "properties": {"customerId": guid(&mut r), "retentionInDays": 90}}));
+        let mut alerts = vec![];
+        for a in 0..5 {
+            let filtered = a == 3;
+            let mut all_of = vec![json!({"field": "category", "equals": "Administrative"})];
+            if a % 2 == 0 {
+                all_of.push(json!({"anyOf": [
+                    {"field": "operationName", "equals": "Microsoft.KeyVault/vaults/write"},
+                    {"field": "operationName", "equals": "Microsoft.KeyVault/vaults/delete"}]}));
+            } else {
+                all_of.push(json!({"field": "operationName", "containsAny": ["Microsoft.KeyVault/vaults/delete"]}));
+            }
+            if filtered {
+                all_of.push(json!({"field": "status", "equals": "Succeeded"}));
+            }
+            let scope = if s % 2 == 0 { base.clone() } else { format!("{}/resourceGroups/rg-{}", &base[1..], a) };
+            alerts.push(json!({"id": format!("{base}/resourceGroups/rg-monitoring/providers/microsoft.insights/activityLogAlerts/kv-alert-{a}"),
+                "name": format!("kv-alert-{a}"), "type": "Microsoft.Insights/ActivityLogAlerts", "location": "Global",
+                "properties": {"scopes": [scope], "condition": {"allOf": all_of},
+                    "actions": {"actionGroups": [{"actionGroupId": ag, "webhookProperties": {}}]},
+                    "enabled": a != 4}}));
+        }
+        subscriptions.push(json!({
+            "subscription": {"id": base, "subscriptionId": sid, "displayName": format!("synthetic-{s}"), "state": "Enabled"},
+            "activityLogAlerts": {"status": "ok", "value": alerts},
+            "actionGroups": {"status": "ok", "value": [{"id": ag, "name": "ag-secops", "location": "Global",
+                "properties": {"groupShortName": "secops", "enabled": true,
+                    "emailReceivers": [{"name": "soc", "emailAddress": "soc@example.com", "useCommonAlertSchema": true}]}}]},
+            "scheduledQueryRules": {"status": "ok", "value": []}
+        }));
+        sub_ids.push((sid, ws));
+    }
+    let mut list = Vec::with_capacity(vaults as usize);
+    for v in 0..vaults {
+        let (sid, ws) = &sub_ids[(v % subs) as usize];
+        let rg = format!("rg-{}", r.below(6));
+        let name = format!("kv-syn-{v:06}");
+        let id = format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}");
+        let kind = r.below(10);
+        let (workspace, log) = match kind {
+            0 => ("", json!({"category": "AuditEvent", "enabled": false})),
+            1 => ("", json!({"category": "AuditEvent", "enabled": true})),
+            2 => (ws.as_str(), json!({"category": "AzurePolicyEvaluationDetails", "enabled": true})),
+            3 | 4 => (ws.as_str(), json!({"categoryGroup": "allLogs", "enabled": true})),
+            _ => (ws.as_str(), json!({"categoryGroup": "audit", "enabled": true})),
+        };
+        let settings = if kind == 9 && r.below(4) == 0 {
+            json!({"status": "error", "error": {"code": "AuthorizationFailed", "message": "The client does not have authorization to perform action 'microsoft.insights/diagnosticSettings/read'", "httpStatus": 403}})
+        } else {
+            json!({"status": "ok", "value": [{"id": format!("{id}/providers/microsoft.insights/diagnosticSettings/audit"),
+                "type": "Microsoft.Insights/diagnosticSettings", "name": "audit",
+                "properties": {"workspaceId": workspace,
+                    "storageAccountId": if kind == 1 { format!("/subscriptions/{sid}/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/stlogs") } else { String::new() },
+                    "logAnalyticsDestinationType": if kind % 2 == 0 { json!("Dedicated") } else { Value::Null },
+                    "logs": [log], "metrics": []}}]})
+        };
+        let mut unauthorized = vec![json!({"callerIp": format!("10.{}.{}.{}", v % 200, r.below(250), r.below(250)),
+            "client": "azsdk-net-Security.KeyVault.Secrets/4.6.0", "identity": {}, "count": 20 + r.below(50),
+            "challenges": 20, "unexplained": 0, "firstSeen": "2026-11-26T10:00:00Z", "lastSeen": "2026-11-27T08:00:00Z"})];
+        let mut c = unauthorized[0]["count"].as_u64().unwrap();
+        unauthorized[0]["challenges"] = json!(c);
+        if r.below(5) == 0 {
+            c = 1 + r.below(30);
+            unauthorized.push(json!({"callerIp": format!("203.0.113.{}", r.below(250)), "client": "python-requests/2.31.0",
+                "identity": {}, "count": c, "challenges": 0, "unexplained": c, "firstSeen": "2026-11-27T01:00:00Z",
+                "lastSeen": "2026-11-27T02:00:00Z", "lastUnexplained": "2026-11-27T02:00:00Z", "operations": ["SecretGet"]}));
+        }
+        let forbidden: Vec<Value> = if r.below(8) == 0 {
+            vec![json!({"callerIp": "198.51.100.7", "client": "curl/8.5.0", "identity": {"appId": guid(&mut r), "objectId": guid(&mut r)},
+                "count": 1 + r.below(9), "firstSeen": "2026-11-27T03:00:00Z", "lastSeen": "2026-11-27T04:00:00Z",
+                "operations": ["SecretList"], "resultDescription": "Caller is not authorized to perform action on resource."})]
+        } else {
+            vec![]
+        };
+        let audit = if workspace.is_empty() || kind == 2 {
+            json!({"status": "notCollected", "reason": "no diagnostic setting sends AuditEvent to a Log Analytics workspace"})
+        } else if r.below(50) == 0 {
+            json!({"status": "error", "workspaceId": ws, "error": {"code": "InsufficientAccessError", "message": "The provided credentials have insufficient access to perform the requested operation", "httpStatus": 403}})
+        } else {
+            json!({"status": "ok", "workspaceId": ws, "tables": ["AzureDiagnostics", "AZKVAuditLogs"],
+                "windowStart": "2026-11-26T09:00:00Z", "windowEnd": end, "challengeWindowSeconds": 60,
+                "unauthorized": unauthorized, "forbidden": forbidden})
+        };
+        list.push(json!({
+            "vault": {"id": id, "name": name, "type": "Microsoft.KeyVault/vaults", "location": "westeurope", "tags": {"env": "synthetic"},
+                "properties": {"tenantId": "00000000-0000-0000-0000-000000000001", "sku": {"family": "A", "name": "standard"},
+                    "vaultUri": format!("https://{name}.vault.azure.net/"), "enableSoftDelete": true, "softDeleteRetentionInDays": 90,
+                    "enableRbacAuthorization": v % 3 != 0, "publicNetworkAccess": "Enabled",
+                    "networkAcls": {"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []},
+                    "accessPolicies": [], "provisioningState": "Succeeded"}},
+            "diagnosticSettings": settings,
+            "auditLogs": audit
+        }));
+    }
+    let doc = json!({
+        "schemaVersion": 1, "generatedAt": end,
+        "generator": {"name": "kvaudit gen-inventory", "version": env!("CARGO_PKG_VERSION"), "kind": "synthetic"},
+        "subscriptions": subscriptions, "vaults": list, "workspaces": workspaces, "diagnosticCategories": {}
+    });
+    let text = serde_json::to_string(&doc).expect("serialises");
+    match out {
+        Some(p) => std::fs::write(&p, text).unwrap_or_else(|e| panic!("cannot write {p}: {e}")),
+        None => println!("{text}"),
+    }
+}

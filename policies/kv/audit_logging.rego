@@ -1,0 +1,129 @@
+# kv/audit-logging: the vault's AuditEvent logs are exported somewhere.
+package kvaudit.kv.audit_logging
+
+import data.kvaudit.lib
+
+metadata := {
+	"id": "kv/audit-logging",
+	"title": "Key Vault audit logging is enabled",
+	"description": "Some diagnostic setting of the vault sends the AuditEvent category (directly, or through the audit or allLogs category group) to a destination: a Log Analytics workspace, a storage account, an event hub or a partner solution.",
+	"severity": "high",
+	"scope": "vault",
+	"help": concat("\n", [
+		"Without AuditEvent logs nobody can tell who read, changed or deleted a key, secret or certificate, or who tried and was refused.",
+		"The check passes when a diagnostic setting has a non-empty destination (workspaceId, storageAccountId, eventHubAuthorizationRuleId or marketplacePartnerId) and an enabled log entry whose category is AuditEvent or whose categoryGroup is audit or allLogs (case-insensitive).",
+		"Remediation: az monitor diagnostic-settings create --name kv-audit --resource <vault id> --workspace <workspace id> --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true}]'",
+	]),
+	"markdown": concat("\n", [
+		"Without **AuditEvent** logs nobody can tell who read, changed or deleted a key, secret or certificate,",
+		"or who tried and was refused. kvaudit's anomaly rules (`kv/unauthorized-requests`, `kv/forbidden-requests`)",
+		"also need these logs in a Log Analytics workspace.",
+		"",
+		"**Passes when** a diagnostic setting of the vault has a non-empty destination (`workspaceId`,",
+		"`storageAccountId`, `eventHubAuthorizationRuleId` or `marketplacePartnerId`) **and** an enabled log entry",
+		"whose `category` is `AuditEvent` or whose `categoryGroup` is `audit` or `allLogs` (case-insensitive).",
+		"A disabled entry, an empty-string destination or only `AzurePolicyEvaluationDetails` does not count.",
+		"",
+		"### Remediation (az CLI)",
+		"```sh",
+		"az monitor diagnostic-settings create --name kv-audit \\",
+		"  --resource \"<vault resource id>\" \\",
+		"  --workspace \"<log analytics workspace resource id>\" \\",
+		"  --export-to-resource-specific true \\",
+		"  --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true},{\"categoryGroup\":\"allLogs\",\"enabled\":true}]'",
+		"```",
+		"",
+		"### Remediation (Bicep)",
+		"```bicep",
+		"resource kvAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {",
+		"  name: 'kv-audit'",
+		"  scope: keyVault",
+		"  properties: {",
+		"    workspaceId: workspace.id",
+		"    logAnalyticsDestinationType: 'Dedicated'",
+		"    logs: [",
+		"      { categoryGroup: 'audit', enabled: true }",
+		"      { categoryGroup: 'allLogs', enabled: true }",
+		"    ]",
+		"  }",
+		"}",
+		"```",
+		"",
+		"### References",
+		"- [Azure Key Vault logging](https://learn.microsoft.com/azure/key-vault/general/logging)",
+		"- Azure Policy [cf820ca0-f99e-4f3e-84fb-66e913812d21](https://portal.azure.com/#blade/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2Fcf820ca0-f99e-4f3e-84fb-66e913812d21) \"Resource logs in Key Vault should be enabled\"",
+		"- CIS Microsoft Azure Foundations Benchmark: v2.0 5.1.5, v2.1 5.1.4, v3.0 6.1.4, v4.0 7.1.1.4, v5.0 6.1.1.4, v6.0 6.1.1.4",
+	]),
+	"references": [
+		{"title": "Azure Key Vault logging", "url": "https://learn.microsoft.com/azure/key-vault/general/logging"},
+		{"title": "Diagnostic settings in Azure Monitor", "url": "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings"},
+	],
+	"compliance": {"cis-azure": {"2.0": "5.1.5", "2.1": "5.1.4", "3.0": "6.1.4", "4.0": "7.1.1.4", "5.0": "6.1.1.4", "6.0": "6.1.1.4"}},
+	"azurePolicy": ["cf820ca0-f99e-4f3e-84fb-66e913812d21"],
+	"tags": ["logging", "audit"],
+}
+
+settings := input.diagnosticSettings.value if input.diagnosticSettings.status == "ok"
+
+results contains r if {
+	input.diagnosticSettings.status != "ok"
+	r := {
+		"status": "not_evaluable",
+		"message": sprintf("diagnostic settings could not be read: %v", [lib.error_text(input.diagnosticSettings)]),
+	}
+}
+
+# matches lists every (setting, entry) pair that satisfies the rule.
+matches := [m |
+	some s in settings
+	count(lib.destinations(s)) > 0
+	some e in lib.audit_entries(s)
+	m := {"setting": s.name, "entry": lib.entry_label(e), "destinations": sort([d | some d in lib.destinations(s)])}
+]
+
+results contains r if {
+	count(matches) > 0
+	m := matches[0]
+	r := {
+		"status": "pass",
+		"message": sprintf("diagnostic setting '%v' exports AuditEvent (%v) to %v", [m.setting, m.entry, concat(", ", m.destinations)]),
+		"evidence": {"matched": matches},
+	}
+}
+
+results contains r if {
+	count(settings) == 0
+	r := {
+		"status": "fail",
+		"message": "the vault has no diagnostic setting, so its AuditEvent logs go nowhere",
+		"evidence": {"settings": []},
+	}
+}
+
+results contains r if {
+	count(settings) > 0
+	count(matches) == 0
+	reasons := [sprintf("'%v' %v", [s.name, concat(" and ", shortfalls(s))]) | some s in settings]
+	r := {
+		"status": "fail",
+		"message": sprintf("no diagnostic setting exports AuditEvent to a destination: %v", [concat("; ", reasons)]),
+		"evidence": {"settings": [{"setting": s.name, "shortfalls": shortfalls(s)} | some s in settings]},
+	}
+}
+
+# shortfalls(s) says why one setting does not count.
+shortfalls(s) := [x | some x in [destination_shortfall(s), entry_shortfall(s)]; x != ""]
+
+destination_shortfall(s) := "has no destination (workspaceId, storageAccountId, eventHubAuthorizationRuleId and marketplacePartnerId are empty)" if {
+	count(lib.destinations(s)) == 0
+} else := ""
+
+entry_shortfall(s) := "has no log entries" if {
+	count(object.get(s, ["properties", "logs"], [])) == 0
+} else := "" if {
+	count(lib.audit_entries(s)) > 0
+} else := sprintf("exports no AuditEvent (%v)", [concat(", ", [describe(log) | some log in s.properties.logs])])
+
+describe(log) := sprintf("%v is disabled", [lib.entry_label(log)]) if {
+	log.enabled != true
+} else := sprintf("%v does not contain AuditEvent", [lib.entry_label(log)])

@@ -1,0 +1,128 @@
+# kv/forbidden-requests: authenticated callers refused by the vault.
+package kvaudit.kv.forbidden_requests
+
+import data.kvaudit.lib
+
+metadata := {
+	"id": "kv/forbidden-requests",
+	"title": "No 403 responses to unknown callers",
+	"description": "No identity or caller IP outside the allow-list was refused (HTTP 403) by the vault in the window.",
+	"severity": "medium",
+	"scope": "vault",
+	"help": concat("\n", [
+		"A 403 is an authenticated caller without permission, or an address the firewall refused: a misconfigured workload or permission probing.",
+		"The check fails for each identity and caller IP with a 403 in the window (policy data windowHours, default 24), unless allow-listed (policy data allowList: ips, objectIds, appIds).",
+		"It is not evaluable when the vault's AuditEvent logs reach no Log Analytics workspace or the workspace could not be queried.",
+		"Remediation: grant the workload the least role it needs (az role assignment create --role \"Key Vault Secrets User\" ...) or stop the caller.",
+	]),
+	"markdown": concat("\n", [
+		"A **403** from Key Vault means the caller was authenticated but not allowed: its identity lacks the RBAC",
+		"role or access-policy permission (`IsRbacAuthorized`/`IsAccessPolicyMatch` false), or the firewall refused",
+		"its address. Either it is a misconfigured workload or someone is probing what a stolen identity can reach.",
+		"",
+		"**Fails** for each identity and caller IP with a 403 on the vault in the window (default 24 hours, policy",
+		"data `windowHours`), unless the caller is on the allow-list (policy data `allowList`: `ips` as addresses or",
+		"CIDRs, `objectIds`, `appIds`).",
+		"",
+		"**Not evaluable** when the vault's AuditEvent logs reach no Log Analytics workspace or the workspace could",
+		"not be queried.",
+		"",
+		"### Investigate",
+		"```kusto",
+		"AZKVAuditLogs",
+		"| where TimeGenerated > ago(1d) and HttpStatusCode == 403",
+		"| project TimeGenerated, OperationName, CallerIpAddress, Identity, ResultDescription, IsRbacAuthorized, IsAddressAuthorized",
+		"```",
+		"",
+		"### Remediation (az CLI)",
+		"Grant the workload the least role it needs, or remove the identity's attempts at the source:",
+		"```sh",
+		"az role assignment create --assignee <object id> --role \"Key Vault Secrets User\" --scope <vault id>",
+		"```",
+		"",
+		"### Remediation (Bicep)",
+		"```bicep",
+		"resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {",
+		"  name: guid(vault.id, principalId, '4633458b-17de-408a-b874-0445c86b69e6')",
+		"  scope: vault",
+		"  properties: {",
+		"    principalId: principalId",
+		"    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '4633458b-17de-408a-b874-0445c86b69e6')",
+		"  }",
+		"}",
+		"```",
+		"",
+		"### References",
+		"- [Azure RBAC for Key Vault](https://learn.microsoft.com/azure/key-vault/general/rbac-guide)",
+		"- [Key Vault REST API error codes](https://learn.microsoft.com/azure/key-vault/general/rest-error-codes)",
+	]),
+	"references": [
+		{"title": "Azure RBAC for Key Vault", "url": "https://learn.microsoft.com/azure/key-vault/general/rbac-guide"},
+		{"title": "Key Vault REST API error codes", "url": "https://learn.microsoft.com/azure/key-vault/general/rest-error-codes"},
+	],
+	"compliance": {},
+	"azurePolicy": [],
+	"tags": ["audit-logs", "anomaly", "authorization"],
+}
+
+unevaluable := lib.logs_unevaluable_reason
+
+results contains r if {
+	r := {"status": "not_evaluable", "message": unevaluable}
+}
+
+refused contains g if {
+	not unevaluable
+	some g in object.get(input.auditLogs, "forbidden", [])
+	g.count > 0
+	lib.in_window(g.lastSeen)
+	not lib.allowed(g)
+}
+
+ip_label(g) := g.callerIp if lib.non_empty(object.get(g, "callerIp", ""))
+
+else := "unknown IP"
+
+key(g) := sprintf("%v|%v", [lib.identity_label(object.get(g, "identity", {})), ip_label(g)])
+
+keys contains key(g) if some g in refused
+
+results contains r if {
+	some k in keys
+	groups := [g | some g in refused; key(g) == k]
+	g0 := groups[0]
+	total := sum([g.count | some g in groups])
+	ops := sort({op | some g in groups; some op in object.get(g, "operations", [])})
+	r := {
+		"status": "fail",
+		"discriminator": k,
+		"message": sprintf("%v refused %v time(s) from %v between %v and %v (operations: %v)%v", [
+			lib.identity_label(object.get(g0, "identity", {})), total, ip_label(g0),
+			min({g.firstSeen | some g in groups}), max({g.lastSeen | some g in groups}),
+			concat(", ", ops), description(g0),
+		]),
+		"evidence": {"identity": object.get(g0, "identity", {}), "callerIp": ip_label(g0), "count": total, "groups": groups},
+	}
+}
+
+description(g) := sprintf(": %v", [g.resultDescription]) if lib.non_empty(object.get(g, "resultDescription", ""))
+
+else := ""
+
+results contains r if {
+	not unevaluable
+	input.auditLogs.status == "ok"
+	count(keys) == 0
+	all := object.get(input.auditLogs, "forbidden", [])
+	r := {
+		"status": "pass",
+		"message": sprintf("no 403 to an unknown caller in the last %vh (%v 403s from allow-listed callers)", [lib.config.windowHours, sum([g.count | some g in all; lib.allowed(g)])]),
+	}
+}
+
+results contains r if {
+	not unevaluable
+	input.auditLogs.status == "partial"
+	count(keys) == 0
+	r := {"status": "not_evaluable", "message": "the Log Analytics query returned a partial result, so a clean verdict cannot be given"}
+}

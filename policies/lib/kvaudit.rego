@@ -1,0 +1,391 @@
+# Shared helpers for kvaudit's built-in and custom policies.
+#
+# A rule package imports this as `data.kvaudit.lib`. Nothing here is a rule
+# (no `metadata`), so kvaudit treats the package as a library.
+package kvaudit.lib
+
+# ---------------------------------------------------------------------------
+# Strings and ARM ids
+# ---------------------------------------------------------------------------
+
+# norm_id normalises an ARM id or alert scope: a leading '/', lower case and
+# no trailing '/'. The official examples write scopes without the leading
+# slash ("subscriptions/..."), ARM echoes ids in inconsistent case.
+norm_id(s) := out if {
+	t := trim_right(lower(trim_space(s)), "/")
+	startswith(t, "/")
+	out := t
+}
+
+norm_id(s) := out if {
+	t := trim_right(lower(trim_space(s)), "/")
+	not startswith(t, "/")
+	out := concat("", ["/", t])
+}
+
+# is_id_prefix(scope, id) holds when the normalised scope equals the id or
+# is a whole-segment path prefix of it.
+is_id_prefix(scope, id) if norm_id(scope) == norm_id(id)
+
+is_id_prefix(scope, id) if startswith(norm_id(id), concat("", [norm_id(scope), "/"]))
+
+# str(x) is x when it is a string, else "" (ARM writes null for unset fields).
+str(x) := x if is_string(x)
+
+else := ""
+
+non_empty(s) if {
+	is_string(s)
+	trim_space(s) != ""
+}
+
+# resource_group(id) is the resource group segment of an ARM id, lower-cased.
+resource_group(id) := rg if {
+	parts := split(norm_id(id), "/")
+	some i
+	parts[i] == "resourcegroups"
+	rg := parts[i + 1]
+}
+
+# ---------------------------------------------------------------------------
+# Diagnostic settings (2021-05-01-preview)
+# ---------------------------------------------------------------------------
+
+destination_fields := ["workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId"]
+
+# destinations(setting) is the set of destination field names that are set.
+destinations(setting) := {f |
+	some f in destination_fields
+	non_empty(object.get(setting, ["properties", f], ""))
+}
+
+audit_groups := {"audit", "alllogs"}
+
+# audit_entry(log) holds when a log entry of a diagnostic setting exports
+# Key Vault audit events: enabled, and category AuditEvent or group
+# audit/allLogs, compared case-insensitively.
+audit_entry(log) if {
+	log.enabled == true
+	lower(str(object.get(log, "category", ""))) == "auditevent"
+}
+
+audit_entry(log) if {
+	log.enabled == true
+	lower(str(object.get(log, "categoryGroup", ""))) in audit_groups
+}
+
+# entry_label(log) names a log entry the way a person reads it.
+entry_label(log) := sprintf("category %v", [log.category]) if non_empty(object.get(log, "category", ""))
+
+else := sprintf("categoryGroup %v", [log.categoryGroup]) if non_empty(object.get(log, "categoryGroup", ""))
+
+else := "an entry with neither category nor categoryGroup"
+
+# audit_entries(setting) lists the log entries of a setting that export
+# AuditEvent.
+audit_entries(setting) := [log |
+	some log in object.get(setting, ["properties", "logs"], [])
+	audit_entry(log)
+]
+
+# exports_audit(setting) holds when a setting has a destination and an
+# enabled AuditEvent entry: the test of kv/audit-logging.
+exports_audit(setting) if {
+	count(destinations(setting)) > 0
+	count(audit_entries(setting)) > 0
+}
+
+# audit_workspace_settings is the set of settings whose AuditEvent logs reach a
+# Log Analytics workspace: the precondition of the anomaly rules.
+audit_workspace_settings contains s if {
+	input.diagnosticSettings.status == "ok"
+	some s in input.diagnosticSettings.value
+	non_empty(object.get(s, ["properties", "workspaceId"], ""))
+	count(audit_entries(s)) > 0
+}
+
+# ---------------------------------------------------------------------------
+# Audit-log evidence and its evaluability
+# ---------------------------------------------------------------------------
+
+config := data.config
+
+# logs_unevaluable_reason is defined when the anomaly rules cannot judge the
+# vault: nothing unread may pass.
+logs_unevaluable_reason := msg if {
+	input.diagnosticSettings.status != "ok"
+	msg := sprintf("diagnostic settings could not be read (%v), so it is unknown whether AuditEvent logs reach a workspace", [error_text(input.diagnosticSettings)])
+} else := "AuditEvent logs of this vault reach no Log Analytics workspace, so failed requests cannot be seen (see kv/audit-logging)" if {
+	count(audit_workspace_settings) == 0
+} else := msg if {
+	input.auditLogs.status == "error"
+	msg := sprintf("the Log Analytics workspace could not be queried (%v)", [error_text(input.auditLogs)])
+} else := msg if {
+	not logs_readable
+	msg := sprintf("audit logs were not collected (%v)", [object.get(input.auditLogs, "reason", "no evidence in the inventory")])
+}
+
+logs_readable if input.auditLogs.status in {"ok", "partial"}
+
+error_text(c) := sprintf("%v: %v", [c.error.code, c.error.message]) if {
+	c.error.code
+} else := "unknown error"
+
+# in_window(ts) holds when an RFC 3339 timestamp lies within the configured
+# window, which ends where the evidence ends.
+in_window(ts) if {
+	window_ns := config.windowHours * 3600000000000
+	end := time.parse_rfc3339_ns(input.auditLogs.windowEnd)
+	t := time.parse_rfc3339_ns(ts)
+	t > end - window_ns
+	t <= end
+}
+
+# ---------------------------------------------------------------------------
+# Allow-list (policy data: config.allowList)
+# ---------------------------------------------------------------------------
+
+ip_allowed(ip) if {
+	some entry in object.get(config, ["allowList", "ips"], [])
+	ip_matches(entry, ip)
+}
+
+ip_matches(entry, ip) if entry == ip
+
+ip_matches(entry, ip) if {
+	contains(entry, "/")
+	net.cidr_is_valid(entry)
+	is_ip(ip)
+	net.cidr_contains(entry, ip)
+}
+
+# is_ip(s) holds for an IPv4 or IPv6 address. net.cidr_contains raises an
+# error (failing the whole rule) on an empty or malformed address or CIDR.
+is_ip(s) if {
+	is_string(s)
+	net.cidr_is_valid(concat("/", [s, "32"]))
+}
+
+identity_allowed(identity) if {
+	oid := object.get(identity, "objectId", "")
+	non_empty(oid)
+	some x in object.get(config, ["allowList", "objectIds"], [])
+	lower(x) == lower(oid)
+}
+
+identity_allowed(identity) if {
+	app := object.get(identity, "appId", "")
+	non_empty(app)
+	some x in object.get(config, ["allowList", "appIds"], [])
+	lower(x) == lower(app)
+}
+
+# allowed(group) holds when an evidence group's caller is allow-listed.
+allowed(group) if ip_allowed(group.callerIp)
+
+allowed(group) if identity_allowed(object.get(group, "identity", {}))
+
+# identity_label names the caller: UPN, else app id, else object id, else
+# "anonymous".
+identity_label(identity) := identity.upn if non_empty(object.get(identity, "upn", ""))
+
+else := sprintf("app %v", [identity.appId]) if non_empty(object.get(identity, "appId", ""))
+
+else := sprintf("object %v", [identity.objectId]) if non_empty(object.get(identity, "objectId", ""))
+
+else := "anonymous"
+
+# ---------------------------------------------------------------------------
+# Activity-log alerts (2020-10-01) and action groups
+# ---------------------------------------------------------------------------
+
+# Fields whose leaves filter events out (an alert that filters on them misses
+# some changes, so it does not cover the operation).
+filter_fields := {"level", "status", "substatus", "caller"}
+
+# alert_enabled: `enabled` defaults to true in the API.
+alert_enabled(alert) if object.get(alert, ["properties", "enabled"], true) == true
+
+alert_elements(alert) := object.get(alert, ["properties", "condition", "allOf"], [])
+
+# alert_leaves(alert) is every leaf of the condition, top level or in anyOf.
+alert_leaves(alert) := array.concat(
+	[el | some el in alert_elements(alert); not is_array(object.get(el, "anyOf", null))],
+	[leaf | some el in alert_elements(alert); is_array(object.get(el, "anyOf", null)); some leaf in el.anyOf],
+)
+
+leaf_field(leaf) := lower(str(object.get(leaf, "field", "")))
+
+# leaf_value_matches(field, expected, actual): case-insensitive, ids normalised.
+leaf_value_matches("resourceid", expected, actual) if norm_id(expected) == actual
+
+leaf_value_matches(field, expected, actual) if {
+	field != "resourceid"
+	lower(trim_space(expected)) == actual
+}
+
+# leaf_satisfied(leaf, event) for a leaf {field, equals} or {field, containsAny}.
+# A leaf on a field the event does not carry is not satisfied.
+leaf_satisfied(leaf, event) if {
+	f := leaf_field(leaf)
+	actual := event[f]
+	expected := object.get(leaf, "equals", null)
+	is_string(expected)
+	leaf_value_matches(f, expected, actual)
+}
+
+leaf_satisfied(leaf, event) if {
+	f := leaf_field(leaf)
+	actual := event[f]
+	not is_string(object.get(leaf, "equals", null))
+	some expected in object.get(leaf, "containsAny", [])
+	is_string(expected)
+	leaf_value_matches(f, expected, actual)
+}
+
+element_satisfied(el, event) if {
+	not is_array(object.get(el, "anyOf", null))
+	leaf_satisfied(el, event)
+}
+
+element_satisfied(el, event) if {
+	is_array(el.anyOf)
+	some leaf in el.anyOf
+	not is_array(object.get(leaf, "anyOf", null))
+	leaf_satisfied(leaf, event)
+}
+
+leaf_text(leaf) := sprintf("%v equals '%v'", [leaf.field, leaf.equals]) if {
+	is_string(object.get(leaf, "equals", null))
+} else := sprintf("%v containsAny %v", [object.get(leaf, "field", "?"), object.get(leaf, "containsAny", [])]) if {
+	is_array(object.get(leaf, "containsAny", null))
+} else := "a condition without field/equals/containsAny"
+
+element_text(el) := sprintf("anyOf(%v)", [concat(" or ", [leaf_text(l) | some l in el.anyOf])]) if {
+	is_array(object.get(el, "anyOf", null))
+} else := leaf_text(el)
+
+# Action groups: input.actionGroups = {"status", "byId": {normalised id: ARM object}}.
+receiver_fields := [
+	"emailReceivers", "smsReceivers", "webhookReceivers", "itsmReceivers", "azureAppPushReceivers",
+	"automationRunbookReceivers", "voiceReceivers", "logicAppReceivers", "azureFunctionReceivers",
+	"armRoleReceivers", "eventHubReceivers", "incidentReceivers",
+]
+
+action_group_problem(ag_id) := "does not exist (not found among the inventory's action groups)" if {
+	not input.actionGroups.byId[norm_id(ag_id)]
+} else := "is disabled" if {
+	ag := input.actionGroups.byId[norm_id(ag_id)]
+	object.get(ag, ["properties", "enabled"], true) != true
+} else := "has no receivers" if {
+	ag := input.actionGroups.byId[norm_id(ag_id)]
+	count([f | some f in receiver_fields; count(object.get(ag, ["properties", f], [])) > 0]) == 0
+} else := ""
+
+alert_action_group_ids(alert) := [g.actionGroupId |
+	some g in object.get(alert, ["properties", "actions", "actionGroups"], [])
+	is_string(object.get(g, "actionGroupId", null))
+]
+
+usable_action_groups(alert) := [id |
+	some id in alert_action_group_ids(alert)
+	action_group_problem(id) == ""
+]
+
+# alert_facts(alert): what does not depend on the vault (enabled, normalised
+# scopes and conditions, filtering leaves, action groups). kvaudit evaluates
+# `data.kvaudit.precompute.subscription_alert_facts` once per subscription
+# and passes it in as `input.subscription.alertFacts`; without it the facts
+# are computed here, with the same result.
+#
+# Keep this package free of expensive rules: a reference to any rule of
+# `lib` (such as `lib.config`) makes regorus evaluate every rule of the
+# package, for every vault. Expensive derived data belongs in functions or
+# in its own package.
+alert_facts(alert) := f if {
+	f := input.subscription.alertFacts[alert.id]
+} else := compute_alert_facts(alert)
+
+compute_alert_facts(alert) := {
+	"enabled": object.get(alert, ["properties", "enabled"], true) == true,
+	"elements": [normalised_element(el) | some el in alert_elements(alert)],
+	"scopes": [norm_id(sc) | some sc in object.get(alert, ["properties", "scopes"], [])],
+	"filters": sort({leaf.field | some leaf in alert_leaves(alert); leaf_field(leaf) in filter_fields}),
+	"groups": ids,
+	"groupProblems": [sprintf("%v %v", [id, p]) | some id in ids; p := action_group_problem(id); p != ""],
+	"usable": count([id | some id in ids; action_group_problem(id) == ""]),
+} if {
+	ids := alert_action_group_ids(alert)
+}
+
+# normalised_element(el) is an allOf element as a list of alternatives
+# {field, values}: one for a leaf, one per leaf of an anyOf. Values are lower
+# case (ids normalised), so matching an event is a set lookup. A leaf without
+# equals/containsAny, or an anyOf nested in an anyOf, can never match.
+normalised_element(el) := [normalised_leaf(leaf) | some leaf in el.anyOf] if {
+	is_array(object.get(el, "anyOf", null))
+} else := [normalised_leaf(el)]
+
+normalised_leaf(leaf) := {"field": "", "values": set()} if {
+	is_array(object.get(leaf, "anyOf", null))
+} else := {"field": f, "values": {leaf_value(f, leaf.equals)}} if {
+	f := leaf_field(leaf)
+	is_string(object.get(leaf, "equals", null))
+} else := {"field": f, "values": {leaf_value(f, v) | some v in leaf.containsAny; is_string(v)}} if {
+	f := leaf_field(leaf)
+	is_array(object.get(leaf, "containsAny", null))
+} else := {"field": "", "values": set()}
+
+leaf_value("resourceid", v) := norm_id(v)
+
+leaf_value(f, v) := lower(trim_space(v)) if f != "resourceid"
+
+normalised_satisfied(el, event) if {
+	some alt in el
+	event[alt.field] in alt.values
+}
+
+# scope_covers(scopes, target): a normalised scope equals the normalised
+# target or is a whole-segment prefix of it.
+scope_covers(scopes, target) if target in scopes
+
+scope_covers(scopes, target) if {
+	some sc in scopes
+	startswith(target, concat("", [sc, "/"]))
+}
+
+# alert_covers(alert, event, target) holds when alert_problem would be "":
+# the same test without building the reasons, for the common passing case.
+alert_covers(alert, event, target) if {
+	f := alert_facts(alert)
+	f.enabled
+	scope_covers(f.scopes, norm_id(target))
+	count(f.filters) == 0
+	f.usable > 0
+	every el in f.elements {
+		normalised_satisfied(el, event)
+	}
+}
+
+# alert_problem(alert, event, target) is "" when the alert notifies someone
+# of `event` on the resource `target` (an ARM id the scope must cover), else
+# the first reason it does not.
+alert_problem(alert, event, target) := problem if {
+	f := alert_facts(alert)
+	problem := facts_problem(alert, f, event, norm_id(target))
+}
+
+facts_problem(alert, f, event, target) := "is disabled" if {
+	not f.enabled
+} else := sprintf("its scopes %v do not cover %v", [object.get(alert, ["properties", "scopes"], []), target]) if {
+	not scope_covers(f.scopes, target)
+} else := sprintf("filters events out on %v", [concat(", ", f.filters)]) if {
+	count(f.filters) > 0
+} else := sprintf("its condition %v does not match %v", [concat(", ", unmatched), event.operationname]) if {
+	unmatched := [element_text(alert_elements(alert)[i]) | some i, el in f.elements; not normalised_satisfied(el, event)]
+	count(unmatched) > 0
+} else := "names no action group" if {
+	count(f.groups) == 0
+} else := sprintf("names no usable action group (%v)", [concat("; ", f.groupProblems)]) if {
+	f.usable == 0
+} else := ""

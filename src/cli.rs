@@ -1,0 +1,130 @@
+//! Command-line definitions. Everything a user can type is here, documented
+//! once, and rendered by clap into `--help`.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use kvaudit::finding::Severity;
+use kvaudit::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kvaudit",
+    version,
+    about = "Audit Azure Key Vaults: is each vault audited, is anyone alerted when it changes, and who was refused?",
+    long_about = "kvaudit judges Azure Key Vaults with Rego policies: audit logging (kv/audit-logging), \
+alerts on vault changes (kv/admin-alert), and failed requests found in the audit logs \
+(kv/unauthorized-requests, kv/forbidden-requests). It reports as a table, JSON, markdown or SARIF \
+for GitHub code scanning.\n\n\
+Try it without an Azure account:  kvaudit eval --demo\n\n\
+Exit codes: 0 nothing failed at or above --fail-on; 1 failing results; 2 could not run \
+(usage, unreadable input, bad policy); 3 nothing failed but something could not be evaluated.",
+    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
+)]
+pub struct Cli {
+    /// More logging on stderr: -v for progress, -vv for detail.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate an inventory file (from `scan --save-inventory`, or hand-written) against the policies.
+    Eval(EvalArgs),
+    /// List or test policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Inventory JSON file to evaluate (`-` reads standard input). See docs/inventory.md.
+    #[arg(value_name = "INVENTORY", required_unless_present = "demo", conflicts_with = "demo")]
+    pub inventory: Option<PathBuf>,
+
+    /// Evaluate the demo tenant built into kvaudit (no Azure account needed).
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where the policies and their data come from.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Add the Rego packages in DIR (repeatable). Each rule package needs a `metadata` rule; see docs/policies.md.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+
+    /// Do not load the built-in rules (their helper library stays available).
+    #[arg(long)]
+    pub no_builtin: bool,
+
+    /// Policy data (JSON) merged over the defaults: windowHours, challengeSeconds, allowList, severities.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Report format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 only for failing results of at least this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Low)]
+    pub fail_on: Severity,
+
+    /// Also list passing results in the table and markdown reports.
+    #[arg(long)]
+    pub show_passed: bool,
+
+    /// Colour in the table: auto (when standard output is a terminal and NO_COLOR is unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// List the rules that would run, with severity and compliance ids.
+    List {
+        #[command(flatten)]
+        policies: PolicyArgs,
+        /// Output as table or JSON.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Run the `test_` rules of policy packages and print `N passed, N failed`.
+    Test {
+        /// Directory of policies and their `*_test.rego` files; default: the built-in policies.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Policy data (JSON) merged over the defaults while testing.
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}

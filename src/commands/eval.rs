@@ -1,0 +1,72 @@
+//! `kvaudit eval`: inventory in, findings out.
+use std::io::Read;
+
+use anyhow::{Context, Result};
+use chrono::{SecondsFormat, Utc};
+use tracing::info;
+
+use crate::cli::EvalArgs;
+use kvaudit::finding::{Summary, exit_code};
+use kvaudit::inventory::Inventory;
+use kvaudit::report::{self, Report};
+
+pub fn run(args: &EvalArgs) -> Result<i32> {
+    let (inventory, origin) = if args.demo {
+        (kvaudit::demo::inventory()?, "demo".to_string())
+    } else {
+        let path = args.inventory.as_ref().context("an INVENTORY file or --demo is required")?;
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the inventory from standard input")?;
+            (Inventory::from_json(&text, "<stdin>")?, "<stdin>".to_string())
+        } else {
+            (Inventory::load(path)?, path.display().to_string())
+        }
+    };
+    info!(vaults = inventory.vaults.len(), subscriptions = inventory.subscriptions.len(), "inventory loaded from {origin}");
+    let set = super::compile(&args.policies)?;
+    info!(rules = set.rules().len(), "policies compiled");
+    evaluate_and_report(&set, &inventory, &origin, &args.output)
+}
+
+/// Shared by `eval` and (later) `scan`: evaluate, render, write, pick the exit code.
+pub fn evaluate_and_report(
+    set: &kvaudit::policy::PolicySet,
+    inventory: &Inventory,
+    origin: &str,
+    out: &crate::cli::OutputArgs,
+) -> Result<i32> {
+    let started = Utc::now();
+    let findings = set.evaluate(inventory)?;
+    let finished = Utc::now();
+    info!(
+        findings = findings.len(),
+        ms = (finished - started).num_milliseconds(),
+        "evaluated"
+    );
+    let report = Report {
+        summary: Summary::of(&findings, inventory.vaults.len(), set.rules().len()),
+        findings: &findings,
+        rules: set.rules(),
+        origin: origin.to_string(),
+        generated_at: inventory.generated_at.clone(),
+        started_at: started.to_rfc3339_opts(SecondsFormat::Millis, true),
+        finished_at: finished.to_rfc3339_opts(SecondsFormat::Millis, true),
+        show_passed: out.show_passed,
+    };
+    let color = super::use_color(out.color, out.output.is_some());
+    let text = report::render(out.format, &report, color);
+    super::emit(&text, out.output.as_deref())?;
+    if let Some(p) = &out.output {
+        eprintln!(
+            "kvaudit: wrote {} ({} failing, {} not evaluable, {} passed)",
+            p.display(),
+            report.summary.fail,
+            report.summary.not_evaluable,
+            report.summary.pass
+        );
+    }
+    Ok(exit_code(&findings, out.fail_on))
+}

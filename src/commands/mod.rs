@@ -1,0 +1,88 @@
+//! One module per subcommand: glue between the CLI and the library.
+pub mod eval;
+pub mod policy;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{ColorChoice, PolicyArgs};
+use kvaudit::policy::data::PolicyData;
+use kvaudit::policy::{PolicyFile, PolicySet, builtin, source};
+
+/// Loads policy data: defaults, or defaults merged with `--data`.
+pub fn load_data(path: Option<&Path>) -> Result<PolicyData> {
+    Ok(match path {
+        Some(p) => PolicyData::with_file(p)?,
+        None => PolicyData::defaults(),
+    })
+}
+
+/// The policy files selected by `--policy`/`--no-builtin`. The built-in helper
+/// library stays loaded unless a directory brings its own `kvaudit.lib`.
+pub fn policy_files(args: &PolicyArgs) -> Result<Vec<PolicyFile>> {
+    let mut user = Vec::new();
+    for dir in &args.policy_dirs {
+        user.extend(source::load_dir(dir)?);
+    }
+    Ok(merge_builtin(user, !args.no_builtin))
+}
+
+/// Built-in files (all, or only the library) followed by `user`, skipping
+/// built-in packages the user's files redefine.
+pub fn merge_builtin(user: Vec<PolicyFile>, all_builtin: bool) -> Vec<PolicyFile> {
+    let user_packages: Vec<&str> = user.iter().filter_map(|f| f.package.as_deref()).collect();
+    let mut files: Vec<PolicyFile> = builtin::files()
+        .into_iter()
+        .filter(|f| {
+            all_builtin
+                || matches!(
+                    f.package.as_deref(),
+                    Some("data.kvaudit.lib" | "data.kvaudit.precompute")
+                )
+        })
+        .filter(|f| !f.package.as_deref().is_some_and(|p| user_packages.contains(&p)))
+        .collect();
+    files.extend(user);
+    files
+}
+
+pub fn compile(args: &PolicyArgs) -> Result<PolicySet> {
+    let data = load_data(args.data.as_deref())?;
+    let files = policy_files(args)?;
+    let set = PolicySet::compile(&files, data)?;
+    if set.rules().is_empty() {
+        anyhow::bail!(
+            "no rules to run: --no-builtin was given and the --policy directories hold no rule package (a package with `metadata` and `results`)"
+        );
+    }
+    Ok(set)
+}
+
+/// Whether to colour standard output.
+pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Writes `text` to `path`, or to standard output.
+pub fn emit(text: &str, path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .with_context(|| format!("{}: cannot write the report", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to standard output"),
+            }
+        }
+    }
+}

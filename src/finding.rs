@@ -1,0 +1,173 @@
+//! The result model: every (rule, resource) pair ends as one or more
+//! findings that pass, fail or could not be evaluated, with evidence and a
+//! fingerprint that stays stable across runs.
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A rule's verdict on one resource (or one caller of it).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Fail,
+    NotEvaluable,
+    Pass,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::NotEvaluable => "not_evaluable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "pass" => Some(Status::Pass),
+            "fail" => Some(Status::Fail),
+            "not_evaluable" => Some(Status::NotEvaluable),
+            _ => None,
+        }
+    }
+}
+
+/// Severity, lowest first so that `>=` reads as "at least".
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
+    /// GitHub's `security-severity` (avoiding the band edges).
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.5",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "2.0",
+        }
+    }
+}
+
+/// The resource a finding is about.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// ARM id as Azure returned it.
+    pub id: String,
+    /// ARM type, e.g. `Microsoft.KeyVault/vaults`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub subscription_id: String,
+}
+
+/// One verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub resource: Resource,
+    /// What distinguishes several findings of one rule on one resource
+    /// (a caller IP, an identity); empty when there is one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub discriminator: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub evidence: serde_json::Value,
+    /// sha256(rule id, lower-case resource id, discriminator), hex.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    pub fn fingerprint_of(rule_id: &str, resource_id: &str, discriminator: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(rule_id.as_bytes());
+        h.update([0]);
+        h.update(resource_id.to_ascii_lowercase().as_bytes());
+        h.update([0]);
+        h.update(discriminator.as_bytes());
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    }
+}
+
+/// Counts by status, and failing findings by severity.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub resources: usize,
+    pub rules: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub not_evaluable: usize,
+    pub fail_by_severity: std::collections::BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding], resources: usize, rules: usize) -> Summary {
+        let mut s = Summary {
+            resources,
+            rules,
+            ..Default::default()
+        };
+        for f in findings {
+            match f.status {
+                Status::Pass => s.pass += 1,
+                Status::NotEvaluable => s.not_evaluable += 1,
+                Status::Fail => {
+                    s.fail += 1;
+                    *s.fail_by_severity
+                        .entry(f.severity.as_str().to_string())
+                        .or_default() += 1;
+                }
+            }
+        }
+        s
+    }
+}
+
+/// The exit-code decision of `eval` and `scan`: 1 when a failing finding is
+/// at or above `fail_on`, else 3 when something was not evaluable, else 0.
+pub fn exit_code(findings: &[Finding], fail_on: Severity) -> i32 {
+    if findings
+        .iter()
+        .any(|f| f.status == Status::Fail && f.severity >= fail_on)
+    {
+        1
+    } else if findings.iter().any(|f| f.status == Status::NotEvaluable) {
+        3
+    } else {
+        0
+    }
+}

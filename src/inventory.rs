@@ -1,0 +1,268 @@
+//! The inventory: the versioned JSON document a scan writes and `eval`
+//! reads. It holds Azure's own shapes (see [`crate::azure::models`]) plus,
+//! per vault, the audit-log evidence the anomaly rules need. Its JSON schema
+//! is `docs/inventory.schema.json`; the format is described in `docs/inventory.md`.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::azure::models::{
+    ActionGroup, ActivityLogAlert, DiagnosticCategory, DiagnosticSetting, ErrorDetail,
+    ScheduledQueryRule, Subscription, Vault, Workspace,
+};
+use crate::error::Error;
+
+/// The inventory format version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a collector got: the value, an error that says why not, or nothing
+/// because it was not asked for. Serialised as `{"status": "ok", "value": ...}`,
+/// `{"status": "error", "error": {...}}` or `{"status": "notCollected", "reason": ...}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum Collected<T> {
+    Ok { value: T },
+    Error { error: ErrorDetail },
+    NotCollected { reason: String },
+}
+
+impl<T> Collected<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Collected::Ok { value } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+impl<T> Default for Collected<T> {
+    fn default() -> Self {
+        Collected::NotCollected {
+            reason: "not in the inventory".into(),
+        }
+    }
+}
+
+/// The whole document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Inventory {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub schema_version: u32,
+    /// RFC 3339 time the inventory was collected.
+    pub generated_at: String,
+    pub generator: Generator,
+    pub subscriptions: Vec<SubscriptionInventory>,
+    #[serde(default)]
+    pub vaults: Vec<VaultInventory>,
+    /// Log Analytics workspaces the vaults' diagnostic settings name.
+    #[serde(default)]
+    pub workspaces: Vec<Workspace>,
+    /// Diagnostic categories per resource type (lower-case type → categories).
+    #[serde(default)]
+    pub diagnostic_categories: BTreeMap<String, Vec<DiagnosticCategory>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Generator {
+    pub name: String,
+    pub version: String,
+    /// `scan`, `demo`, `synthetic` or `hand-written`.
+    pub kind: String,
+}
+
+/// One subscription and what was collected at subscription level.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionInventory {
+    pub subscription: Subscription,
+    #[serde(default)]
+    pub activity_log_alerts: Collected<Vec<ActivityLogAlert>>,
+    #[serde(default)]
+    pub action_groups: Collected<Vec<ActionGroup>>,
+    #[serde(default)]
+    pub scheduled_query_rules: Collected<Vec<ScheduledQueryRule>>,
+}
+
+/// One vault and what was collected about it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VaultInventory {
+    pub vault: Vault,
+    #[serde(default)]
+    pub diagnostic_settings: Collected<Vec<DiagnosticSetting>>,
+    #[serde(default)]
+    pub audit_logs: AuditLogs,
+}
+
+/// Audit-log evidence for one vault, aggregated by the Log Analytics query.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditLogs {
+    /// `ok`, `partial` (Log Analytics PartialError), `error` or `notCollected`.
+    pub status: AuditStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<String>,
+    /// Tables the query read (`AzureDiagnostics`, `AZKVAuditLogs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<String>,
+    /// Seconds after a 401 within which a 2xx counts as the challenge's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_window_seconds: Option<u32>,
+    #[serde(default)]
+    pub unauthorized: Vec<UnauthorizedGroup>,
+    #[serde(default)]
+    pub forbidden: Vec<ForbiddenGroup>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Default for AuditLogs {
+    fn default() -> Self {
+        AuditLogs {
+            status: AuditStatus::NotCollected,
+            workspace_id: None,
+            tables: vec![],
+            window_start: None,
+            window_end: None,
+            challenge_window_seconds: None,
+            unauthorized: vec![],
+            forbidden: vec![],
+            error: None,
+            reason: Some("not in the inventory".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum AuditStatus {
+    Ok,
+    Partial,
+    Error,
+    NotCollected,
+}
+
+/// The caller's identity claims; all empty for an anonymous (challenge) request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallerIdentity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<String>,
+}
+
+/// 401s from one caller IP, client and identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnauthorizedGroup {
+    pub caller_ip: String,
+    #[serde(default)]
+    pub client: String,
+    #[serde(default)]
+    pub identity: CallerIdentity,
+    /// 401 responses in the window.
+    pub count: u64,
+    /// Those followed by a 2xx from the same IP and client within the challenge window.
+    pub challenges: u64,
+    /// `count - challenges`.
+    pub unexplained: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Time of the latest unexplained 401, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_unexplained: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
+}
+
+/// 403s to one identity from one caller IP and client.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForbiddenGroup {
+    pub caller_ip: String,
+    #[serde(default)]
+    pub client: String,
+    #[serde(default)]
+    pub identity: CallerIdentity,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_description: Option<String>,
+}
+
+impl Inventory {
+    /// Parses an inventory, naming `origin` (a path or "demo") in errors,
+    /// with the line and column serde stopped at.
+    pub fn from_json(text: &str, origin: &str) -> Result<Inventory, Error> {
+        // Check the version first so an old or future document gets a clear
+        // message instead of a confusing field error.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Probe {
+            schema_version: Option<serde_json::Value>,
+        }
+        let probe: Probe = serde_json::from_str(text).map_err(|e| Error::Inventory {
+            origin: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+        match probe.schema_version {
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
+            Some(v) => {
+                return Err(Error::InventoryVersion {
+                    origin: origin.to_string(),
+                    found: v.to_string(),
+                });
+            }
+            None => {
+                return Err(Error::InventoryVersion {
+                    origin: origin.to_string(),
+                    found: "none".into(),
+                });
+            }
+        }
+        serde_json::from_str(text).map_err(|e| Error::Inventory {
+            origin: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Inventory, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Read {
+            path: path.display().to_string(),
+            reason: crate::error::io_reason(&e),
+        })?;
+        Inventory::from_json(&text, &path.display().to_string())
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("inventory serialises")
+    }
+}
+
+/// serde_json appends " at line L column C"; the error names them itself.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}

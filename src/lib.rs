@@ -1,0 +1,16 @@
+//! kvaudit: is every Azure Key Vault audited, is anyone alerted when it is
+//! changed, and who has been knocking on it without being let in?
+//!
+//! The data flows through the modules in this order: [`azure`] (shapes and
+//! clients) → [`inventory`] (the collected document) → [`policy`] (Rego rules
+//! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) →
+//! [`report`] (table, JSON, markdown, SARIF).
+pub mod azure;
+pub mod demo;
+pub mod error;
+pub mod finding;
+pub mod inventory;
+pub mod policy;
+pub mod report;
+
+pub use error::Error;

@@ -1,0 +1,389 @@
+//! Compiles the policy packages once, then evaluates every rule on every
+//! vault of an inventory, one engine clone per worker thread.
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use regorus::{Engine, Value};
+
+use super::data::PolicyData;
+use super::input::InputBuilder;
+use super::metadata::RuleMetadata;
+use super::source::PolicyFile;
+use crate::error::Error;
+use crate::finding::{Finding, Resource, Status};
+use crate::inventory::Inventory;
+
+/// The generated package that gathers all rules' results.
+const AGGREGATE_PACKAGE: &str = "kvaudit_internal.aggregate";
+
+/// A rule: its package and metadata.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `data.kvaudit.kv.audit_logging`.
+    pub package: String,
+    /// File that declares `metadata`.
+    pub file: String,
+    pub builtin: bool,
+    pub metadata: RuleMetadata,
+    /// `data.<package>.results`, prepared once.
+    results_path: String,
+}
+
+/// Compiled policies and data, ready to evaluate.
+#[derive(Clone)]
+pub struct PolicySet {
+    engine: Engine,
+    rules: Vec<Rule>,
+    data: PolicyData,
+}
+
+/// A regorus error as one line, `file:line:col: message`. regorus writes
+/// `--> file:line:col`, a source excerpt with a caret, then `kind: message`.
+pub fn rego_error(err: &anyhow::Error) -> Error {
+    Error::Rego(rego_error_line(&format!("{err:#}")))
+}
+
+fn rego_error_line(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let location = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("--> "))
+        .map(str::to_string);
+    // The message is the last line that is not part of the excerpt.
+    let message = lines
+        .iter()
+        .rev()
+        .find(|l| !l.starts_with("-->") && !l.starts_with('|') && !l.contains(" | ") && !l.chars().next().is_some_and(|c| c.is_ascii_digit() && l.contains('|')))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l).to_string())
+        .unwrap_or_else(|| "unknown Rego error".into());
+    match location {
+        Some(loc) => format!("{loc}: {message}"),
+        None => message,
+    }
+}
+
+impl PolicySet {
+    /// Compiles `files` (tests are skipped) with `data`. Packages that
+    /// declare `metadata` are rules; the others are libraries.
+    pub fn compile(files: &[PolicyFile], data: PolicyData) -> Result<PolicySet, Error> {
+        let mut engine = new_engine();
+        let mut package_files: BTreeMap<String, Vec<&PolicyFile>> = BTreeMap::new();
+        for f in files.iter().filter(|f| !f.is_test) {
+            forbid_network(f)?;
+            let package = engine
+                .add_policy(f.path.clone(), f.text.clone())
+                .map_err(|e| rego_error(&e))?;
+            package_files.entry(package).or_default().push(f);
+        }
+        engine
+            .add_data(Value::from(data.document.clone()))
+            .map_err(|e| Error::Policy(format!("policy data: {e}")))?;
+
+        let mut rules: Vec<Rule> = Vec::new();
+        for (package, pfiles) in &package_files {
+            let declares = |name: &str| {
+                pfiles.iter().copied().find(|f| {
+                    engine
+                        .has_declared_rule_rooted_at(&f.path, name)
+                        .unwrap_or(false)
+                })
+            };
+            let meta_file = declares("metadata");
+            let results_file = declares("results");
+            let file = match (meta_file, results_file) {
+                (None, None) => continue, // a library
+                (None, Some(f)) => {
+                    return Err(Error::Metadata {
+                        file: f.path.clone(),
+                        package: trim_data(package),
+                        problem: "no `metadata` rule (every package with `results` needs one: id, title, description, severity, help, markdown)".into(),
+                    });
+                }
+                (Some(f), None) => {
+                    return Err(Error::Metadata {
+                        file: f.path.clone(),
+                        package: trim_data(package),
+                        problem: "it has `metadata` but no `results` rule to evaluate".into(),
+                    });
+                }
+                (Some(f), Some(_)) => f,
+            };
+            let value = engine
+                .eval_rule(format!("{package}.metadata"))
+                .map_err(|e| rego_error(&e))?;
+            let json = serde_json::to_value(&value).unwrap_or_default();
+            if value == Value::Undefined {
+                return Err(Error::Metadata {
+                    file: file.path.clone(),
+                    package: trim_data(package),
+                    problem: "`metadata` is undefined (a condition in its body failed)".into(),
+                });
+            }
+            let metadata: RuleMetadata =
+                serde_json::from_value(json).map_err(|e| Error::Metadata {
+                    file: file.path.clone(),
+                    package: trim_data(package),
+                    problem: e.to_string(),
+                })?;
+            metadata.validate().map_err(|problem| Error::Metadata {
+                file: file.path.clone(),
+                package: trim_data(package),
+                problem,
+            })?;
+            if let Some(other) = rules.iter().find(|r| r.metadata.id == metadata.id) {
+                return Err(Error::DuplicateRule {
+                    file: file.path.clone(),
+                    id: metadata.id,
+                    other: other.file.clone(),
+                });
+            }
+            rules.push(Rule {
+                package: package.clone(),
+                file: file.path.clone(),
+                builtin: file.builtin,
+                results_path: format!("{package}.results"),
+                metadata,
+            });
+        }
+        rules.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
+        Ok(PolicySet { engine, rules, data })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn data(&self) -> &PolicyData {
+        &self.data
+    }
+
+    /// Keeps only the rules `keep` accepts.
+    pub fn retain_rules(&mut self, keep: impl Fn(&Rule) -> bool) {
+        self.rules.retain(|r| keep(r));
+    }
+
+    /// An engine that also holds one generated package gathering every
+    /// selected rule's `results`, so one evaluation per vault runs all rules
+    /// and the helper library's rules are computed once per vault.
+    fn evaluation_engine(&self) -> Result<Engine, Error> {
+        let mut engine = self.engine.clone();
+        let mut text = format!("package {}\n\n", AGGREGATE_PACKAGE);
+        for rule in &self.rules {
+            // A variable key keeps `results` one partial-object rule; a rule
+            // whose results are undefined simply has no key.
+            text.push_str(&format!(
+                "results[id] := r if {{\n\tid := {}\n\tr := {}\n}}\n\n",
+                serde_json::Value::String(rule.metadata.id.clone()),
+                rule.results_path
+            ));
+        }
+        engine
+            .add_policy("<kvaudit>/aggregate.rego".into(), text)
+            .map_err(|e| rego_error(&e))?;
+        // Prepare once here, so worker clones do not each analyse the modules.
+        engine.set_input(Value::new_object());
+        engine
+            .eval_rule(format!("data.{AGGREGATE_PACKAGE}.results"))
+            .map_err(|e| rego_error(&e))?;
+        Ok(engine)
+    }
+
+    /// Evaluates every rule on every vault. Findings come back sorted by
+    /// rule, resource and discriminator, whatever the thread count.
+    pub fn evaluate(&self, inventory: &Inventory) -> Result<Vec<Finding>, Error> {
+        let mut builder = InputBuilder::new(inventory);
+        let base = self.evaluation_engine()?;
+        builder.precompute_alert_facts(&mut base.clone());
+        let query = format!("data.{AGGREGATE_PACKAGE}.results");
+        let vm_factory = if std::env::var_os("KVAUDIT_RVM").is_some() {
+            let mut e = base.clone();
+            let compiled = e.compile_with_entrypoint(&query.as_str().into()).map_err(|e| rego_error(&e))?;
+            let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &[query.as_str()]).map_err(|e| Error::Rego(e.to_string()))?;
+            let data = Value::from(self.data.document.clone());
+            Some(move || {
+                let mut vm = regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone());
+                vm.load_program(program.clone());
+                vm.set_data(data.clone()).expect("data");
+                vm
+            })
+        } else {
+            None
+        };
+        // A few hundred vaults per task keeps engine clones rare and both cores busy.
+        let chunks: Vec<&[crate::inventory::VaultInventory]> =
+            inventory.vaults.chunks(256).collect();
+        let parts: Vec<Result<Vec<Finding>, Error>> = chunks
+            .par_iter()
+            .map(|chunk| {
+                let mut engine = base.clone();
+                let mut vm = vm_factory.as_ref().map(|f| f());
+                let mut out = Vec::with_capacity(chunk.len() * self.rules.len());
+                for v in chunk.iter() {
+                    let (resource, input) = builder.vault_input(v);
+                    let result = if let Some(vm) = vm.as_mut() {
+                        vm.set_input(input);
+                        vm.execute_entry_point_by_name(&query).map_err(|e| anyhow::anyhow!("{e}"))
+                    } else {
+                        engine.set_input(input);
+                        engine.eval_rule(query.clone())
+                    };
+                    let all = result.map_err(|e| {
+                        Error::Policy(format!(
+                            "evaluating the policies on {} failed: {}",
+                            resource.id,
+                            rego_error(&e)
+                        ))
+                    })?;
+                    for rule in &self.rules {
+                        let value = &all[&Value::from(rule.metadata.id.as_str())];
+                        self.collect(rule, &resource, value, &mut out)?;
+                    }
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut findings = Vec::new();
+        for p in parts {
+            findings.extend(p?);
+        }
+        findings.sort_by(|a, b| {
+            (&a.rule_id, a.resource.id.to_ascii_lowercase(), &a.discriminator).cmp(&(
+                &b.rule_id,
+                b.resource.id.to_ascii_lowercase(),
+                &b.discriminator,
+            ))
+        });
+        Ok(findings)
+    }
+
+    /// Turns one `results` value into findings. A rule that gives no verdict
+    /// is reported as not evaluable: nothing passes by omission.
+    fn collect(
+        &self,
+        rule: &Rule,
+        resource: &Resource,
+        value: &Value,
+        out: &mut Vec<Finding>,
+    ) -> Result<(), Error> {
+        let severity = self
+            .data
+            .severity_override(&rule.metadata.id)
+            .unwrap_or(rule.metadata.severity);
+        let items: Vec<&Value> = match value {
+            Value::Set(s) => s.iter().collect(),
+            Value::Array(a) => a.iter().collect(),
+            Value::Undefined => vec![],
+            other => {
+                return Err(Error::Policy(format!(
+                    "{}: `results` of {} must be a set of objects, found {}",
+                    rule.file, rule.metadata.id, other
+                )));
+            }
+        };
+        let bad = |what: String| {
+            Error::Policy(format!(
+                "{}: a result of {} on {} {what}",
+                rule.file, rule.metadata.id, resource.id
+            ))
+        };
+        let before = out.len();
+        for item in items {
+            let status = match &item["status"] {
+                Value::String(s) => Status::parse(s).ok_or_else(|| {
+                    bad(format!(
+                        "has status {s:?}; use \"pass\", \"fail\" or \"not_evaluable\""
+                    ))
+                })?,
+                _ => return Err(bad("has no string `status`".into())),
+            };
+            let message = match &item["message"] {
+                Value::String(s) if !s.trim().is_empty() => s.to_string(),
+                _ => return Err(bad("has no `message`".into())),
+            };
+            let discriminator = match &item["discriminator"] {
+                Value::String(s) => s.to_string(),
+                Value::Undefined | Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let evidence = match &item["evidence"] {
+                Value::Undefined => serde_json::Value::Null,
+                v => serde_json::to_value(v).unwrap_or_default(),
+            };
+            out.push(Finding {
+                rule_id: rule.metadata.id.clone(),
+                severity,
+                status,
+                fingerprint: Finding::fingerprint_of(&rule.metadata.id, &resource.id, &discriminator),
+                resource: resource.clone(),
+                discriminator,
+                message,
+                evidence,
+            });
+        }
+        let mine = &out[before..];
+        if mine.is_empty() {
+            out.push(Finding {
+                rule_id: rule.metadata.id.clone(),
+                severity,
+                status: Status::NotEvaluable,
+                fingerprint: Finding::fingerprint_of(&rule.metadata.id, &resource.id, ""),
+                resource: resource.clone(),
+                discriminator: String::new(),
+                message: "the rule gave no verdict for this vault (its `results` is empty), so it is not reported as passing".into(),
+                evidence: serde_json::Value::Null,
+            });
+        } else if mine.iter().any(|f| f.status == Status::Pass)
+            && mine.iter().any(|f| f.status != Status::Pass)
+        {
+            return Err(bad(
+                "mixes `pass` with other verdicts; a rule passes a resource only when nothing else is reported".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Builtins that would reach the network in OPA. regorus is built without
+/// them (no `http` feature), so a call could only fail at evaluation; refuse
+/// such a policy when it is loaded, with a message that says why.
+const NETWORK_BUILTINS: &[&str] = &["http.send", "net.lookup_ip_addr", "opa.runtime"];
+
+pub fn forbid_network(f: &PolicyFile) -> Result<(), Error> {
+    for (n, line) in f.text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("");
+        if let Some(b) = NETWORK_BUILTINS.iter().find(|b| code.contains(&format!("{b}("))) {
+            let col = code.find(b).unwrap_or(0) + 1;
+            return Err(Error::Rego(format!(
+                "{}:{}:{}: `{b}` is not available: kvaudit policies cannot reach the network or the runtime; put what the policy needs in the inventory or in --data",
+                f.path,
+                n + 1,
+                col
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An engine with kvaudit's settings: Rego v1, strict builtin errors off
+/// (so a bad input value makes a rule undefined, not the run fail). Only the
+/// builtins compiled in are available: no `http.send`, so policies cannot
+/// reach the network.
+pub fn new_engine() -> Engine {
+    Engine::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rego_error_line;
+
+    #[test]
+    fn regorus_errors_become_one_line() {
+        let text = "\n--> bad/x.rego:4:1\n  |\n4 | results contains r if {\n  | ^\nerror: expecting `}`";
+        assert_eq!(rego_error_line(text), "bad/x.rego:4:1: expecting `}`");
+        assert_eq!(rego_error_line("plain failure"), "plain failure");
+    }
+}
+
+fn trim_data(package: &str) -> String {
+    package.strip_prefix("data.").unwrap_or(package).to_string()
+}

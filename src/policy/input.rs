@@ -1,0 +1,166 @@
+//! Builds the `input` document a rule sees for one vault. Subscription-level
+//! parts are converted once and shared (regorus values are reference counted).
+use std::collections::BTreeMap;
+
+use regorus::Value;
+use serde_json::json;
+
+use crate::finding::Resource;
+use crate::inventory::{Collected, Inventory, VaultInventory};
+
+/// The `input` of one evaluation, as documented in `docs/policies.md`:
+/// `resource`, `vault`, `diagnosticSettings`, `auditLogs`, `subscription`,
+/// `actionGroups`, `workspaces`, `diagnosticCategories`.
+pub struct InputBuilder {
+    subscriptions: BTreeMap<String, Value>,
+    action_groups: Value,
+    workspaces: Value,
+    categories: Value,
+}
+
+/// Lower case, leading '/', no trailing '/' (as `lib.norm_id` in Rego).
+pub fn norm_id(id: &str) -> String {
+    let t = id.trim().trim_end_matches('/').to_ascii_lowercase();
+    if t.starts_with('/') { t } else { format!("/{t}") }
+}
+
+/// The subscription id segment of an ARM id.
+pub fn subscription_of(id: &str) -> String {
+    let parts: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
+    parts
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case("subscriptions"))
+        .and_then(|i| parts.get(i + 1))
+        .map(|s| s.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+impl InputBuilder {
+    pub fn new(inv: &Inventory) -> InputBuilder {
+        let mut subscriptions = BTreeMap::new();
+        let mut by_id = serde_json::Map::new();
+        let mut ag_errors = Vec::new();
+        for s in &inv.subscriptions {
+            let sub_id = s.subscription.subscription_id.to_ascii_lowercase();
+            subscriptions.insert(
+                sub_id.clone(),
+                Value::from(json!({
+                    "subscriptionId": s.subscription.subscription_id,
+                    "displayName": s.subscription.display_name,
+                    "activityLogAlerts": s.activity_log_alerts,
+                    "actionGroups": s.action_groups,
+                    "scheduledQueryRules": s.scheduled_query_rules,
+                })),
+            );
+            match &s.action_groups {
+                Collected::Ok { value } => {
+                    for ag in value {
+                        by_id.insert(norm_id(&ag.id), serde_json::to_value(ag).unwrap_or_default());
+                    }
+                }
+                Collected::Error { error } => ag_errors.push(json!({
+                    "subscriptionId": s.subscription.subscription_id,
+                    "code": error.code,
+                    "message": error.message,
+                })),
+                Collected::NotCollected { reason } => ag_errors.push(json!({
+                    "subscriptionId": s.subscription.subscription_id,
+                    "code": "NotCollected",
+                    "message": reason,
+                })),
+            }
+        }
+        let action_groups = if ag_errors.is_empty() {
+            json!({"status": "ok", "byId": by_id})
+        } else {
+            let first = &ag_errors[0];
+            json!({
+                "status": "error",
+                "byId": by_id,
+                "error": {
+                    "code": first["code"],
+                    "message": format!("action groups of subscription {} could not be read: {}", first["subscriptionId"].as_str().unwrap_or(""), first["message"].as_str().unwrap_or("")),
+                },
+                "errors": ag_errors,
+            })
+        };
+        let workspaces: serde_json::Map<String, serde_json::Value> = inv
+            .workspaces
+            .iter()
+            .map(|w| (norm_id(&w.id), serde_json::to_value(w).unwrap_or_default()))
+            .collect();
+        InputBuilder {
+            subscriptions,
+            action_groups: Value::from(action_groups),
+            workspaces: Value::from(json!({ "byId": workspaces })),
+            categories: Value::from(serde_json::to_value(&inv.diagnostic_categories).unwrap_or_default()),
+        }
+    }
+
+    /// Evaluates `data.kvaudit.precompute.subscription_alert_facts` once per
+    /// subscription and stores it as `input.subscription.alertFacts`: what
+    /// every alert rule needs about each alert that does not depend on the
+    /// vault, so it is not recomputed for each vault. A library without that
+    /// rule simply gets no cache.
+    pub fn precompute_alert_facts(&mut self, engine: &mut regorus::Engine) {
+        const RULE: &str = "data.kvaudit.precompute.subscription_alert_facts";
+        for sub in self.subscriptions.values_mut() {
+            let mut input = BTreeMap::new();
+            input.insert(Value::from("subscription"), sub.clone());
+            input.insert(Value::from("actionGroups"), self.action_groups.clone());
+            engine.set_input(Value::from(input));
+            let facts = match engine.eval_rule(RULE.to_string()) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::debug!("no alert facts precomputed: {e}");
+                    return;
+                }
+            };
+            if let (Value::Object(_), Ok(obj)) = (&facts, sub.as_object_mut()) {
+                obj.insert(Value::from("alertFacts"), facts);
+            }
+        }
+    }
+
+    /// The resource a vault's findings are about, and its `input`.
+    pub fn vault_input(&self, v: &VaultInventory) -> (Resource, Value) {
+        let sub = subscription_of(&v.vault.id);
+        let resource = Resource {
+            id: v.vault.id.clone(),
+            kind: v.vault.kind.clone(),
+            name: v.vault.name.clone(),
+            subscription_id: sub.clone(),
+        };
+        let subscription = self.subscriptions.get(&sub).cloned().unwrap_or_else(|| {
+            let missing = json!({"status": "notCollected", "reason": format!("subscription {sub} is not in the inventory")});
+            Value::from(json!({
+                "subscriptionId": sub,
+                "activityLogAlerts": missing,
+                "actionGroups": missing,
+                "scheduledQueryRules": missing,
+            }))
+        });
+        let mut input = BTreeMap::new();
+        let mut put = |k: &str, v: Value| {
+            input.insert(Value::from(k), v);
+        };
+        put(
+            "resource",
+            Value::from(serde_json::to_value(&resource).unwrap_or_default()),
+        );
+        put("vault", Value::from(serde_json::to_value(&v.vault).unwrap_or_default()));
+        put(
+            "diagnosticSettings",
+            Value::from(serde_json::to_value(&v.diagnostic_settings).unwrap_or_default()),
+        );
+        put(
+            "auditLogs",
+            Value::from(serde_json::to_value(&v.audit_logs).unwrap_or_default()),
+        );
+        put("subscription", subscription);
+        put("actionGroups", self.action_groups.clone());
+        put("workspaces", self.workspaces.clone());
+        put("diagnosticCategories", self.categories.clone());
+        (resource, Value::from(input))
+    }
+}

@@ -1,0 +1,220 @@
+//! SARIF 2.1.0 for GitHub code scanning: failing results only, each anchored
+//! to a stable repo-relative pseudo path derived from the resource id, the
+//! ARM id as a logical location, and a fingerprint from rule + resource +
+//! discriminator. Not-evaluable checks become tool execution notifications.
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultKind, ResultLevel, Run,
+    Sarif, Tool, ToolComponent,
+};
+
+use super::Report;
+use crate::finding::{Finding, Severity, Status};
+use crate::policy::engine::Rule;
+
+/// The OASIS schema URL (the errata01 schema that validators use).
+pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// `azure/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.keyvault/vaults/<name>`:
+/// lower case, percent-encoded, never absolute.
+pub fn pseudo_path(resource_id: &str) -> String {
+    let id = resource_id.trim().trim_matches('/').to_ascii_lowercase();
+    let mut out = String::from("azure/");
+    for b in id.bytes() {
+        let c = b as char;
+        if c.is_ascii_alphanumeric() || "-._~/".contains(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn level(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+fn result_level(sev: Severity) -> ResultLevel {
+    match sev {
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low => ResultLevel::Note,
+    }
+}
+
+/// `kv/audit-logging` → `KvAuditLogging`.
+fn rule_name(id: &str) -> String {
+    id.split(['/', '-', '_', '.'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn sentence(s: &str) -> String {
+    let t = s.trim_end();
+    if t.ends_with(['.', '!', '?']) { t.to_string() } else { format!("{t}.") }
+}
+
+fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
+    let m = &rule.metadata;
+    let mut tags = vec![
+        "security".to_string(),
+        "azure".to_string(),
+        "key-vault".to_string(),
+        format!("severity/{}", severity.as_str()),
+    ];
+    tags.extend(m.tags.iter().cloned());
+    tags.extend(m.compliance_tags());
+    tags.dedup();
+    tags.truncate(20);
+    let mut props = BTreeMap::new();
+    props.insert("security-severity".to_string(), json!(severity.security_severity()));
+    props.insert("precision".to_string(), json!("very-high"));
+    if !m.azure_policy.is_empty() {
+        props.insert("azurePolicy".to_string(), json!(m.azure_policy));
+    }
+    ReportingDescriptor::builder()
+        .id(m.id.clone())
+        .name(rule_name(&m.id))
+        .short_description(MultiformatMessageString::builder().text(sentence(&m.title)).build())
+        .full_description(MultiformatMessageString::builder().text(sentence(&m.description)).build())
+        .help(
+            MultiformatMessageString::builder()
+                .text(m.help.clone())
+                .markdown(m.markdown.clone())
+                .build(),
+        )
+        .default_configuration(ReportingConfiguration::builder().level(json!(level(severity))).build())
+        .properties(PropertyBag::builder().tags(tags).additional_properties(props).build())
+        .build()
+}
+
+fn logical(f: &Finding) -> LogicalLocation {
+    LogicalLocation::builder()
+        .fully_qualified_name(f.resource.id.clone())
+        .name(f.resource.name.clone())
+        .kind("resource")
+        .build()
+}
+
+fn result(f: &Finding, index: i64) -> SarifResult {
+    let physical = PhysicalLocation::builder()
+        .artifact_location(ArtifactLocation::builder().uri(pseudo_path(&f.resource.id)).build())
+        .region(Region::builder().start_line(1).build())
+        .build();
+    let location = Location::builder()
+        .physical_location(physical)
+        .logical_locations(vec![logical(f)])
+        .build();
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert("primaryLocationLineHash".to_string(), format!("{}:1", &f.fingerprint[..16]));
+    fingerprints.insert("kvauditFinding/v1".to_string(), f.fingerprint[..32].to_string());
+    let mut props = BTreeMap::new();
+    props.insert("azureResourceId".to_string(), json!(f.resource.id));
+    props.insert("resourceType".to_string(), json!(f.resource.kind));
+    props.insert("subscriptionId".to_string(), json!(f.resource.subscription_id));
+    props.insert("severity".to_string(), json!(f.severity.as_str()));
+    if !f.discriminator.is_empty() {
+        props.insert("discriminator".to_string(), json!(f.discriminator));
+    }
+    if !f.evidence.is_null() {
+        props.insert("evidence".to_string(), f.evidence.clone());
+    }
+    SarifResult::builder()
+        .rule_id(f.rule_id.clone())
+        .rule_index(index)
+        .kind(ResultKind::Fail)
+        .level(result_level(f.severity))
+        .message(Message::builder().text(sentence(&format!("{}: {}", f.resource.name, f.message))).build())
+        .locations(vec![location])
+        .partial_fingerprints(fingerprints)
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build()
+}
+
+fn notification(f: &Finding, index: i64) -> Notification {
+    Notification::builder()
+        .level(json!("warning"))
+        .message(Message::builder().text(sentence(&format!("{} not evaluable on {}: {}", f.rule_id, f.resource.id, f.message))).build())
+        .descriptor(ReportingDescriptorReference::builder().id("kvaudit/not-evaluable").build())
+        .associated_rule(ReportingDescriptorReference::builder().id(f.rule_id.clone()).index(index).build())
+        .locations(vec![Location::builder().logical_locations(vec![logical(f)]).build()])
+        .build()
+}
+
+/// Builds the SARIF log (GitHub profile) as a JSON value.
+pub fn to_value(report: &Report) -> serde_json::Value {
+    let severity_of = |r: &Rule| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == r.metadata.id)
+            .map_or(r.metadata.severity, |f| f.severity)
+    };
+    let rules: Vec<ReportingDescriptor> = report.rules.iter().map(|r| descriptor(r, severity_of(r))).collect();
+    let index_of = |id: &str| report.rules.iter().position(|r| r.metadata.id == id).unwrap_or(0) as i64;
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .map(|f| result(f, index_of(&f.rule_id)))
+        .collect();
+    let notifications: Vec<Notification> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::NotEvaluable)
+        .map(|f| notification(f, index_of(&f.rule_id)))
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("kvaudit")
+        .full_name(format!("kvaudit {} Azure Key Vault auditor", env!("CARGO_PKG_VERSION")))
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(env!("CARGO_PKG_REPOSITORY"))
+        .rules(rules)
+        .build();
+    let mut inv_props = BTreeMap::new();
+    inv_props.insert("inventory".to_string(), json!(report.origin));
+    inv_props.insert("inventoryGeneratedAt".to_string(), json!(report.generated_at));
+    inv_props.insert("notEvaluable".to_string(), json!(report.summary.not_evaluable));
+    inv_props.insert("passed".to_string(), json!(report.summary.pass));
+    let invocation = Invocation::builder()
+        .execution_successful(true)
+        .start_time_utc(report.started_at.clone())
+        .end_time_utc(report.finished_at.clone())
+        .tool_execution_notifications(notifications)
+        .properties(PropertyBag::builder().additional_properties(inv_props).build())
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .invocations(vec![invocation])
+        .column_kind(json!("unicodeCodePoints"))
+        .build();
+    let log = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    serde_json::to_value(&log).expect("SARIF serialises")
+}
+
+pub fn render(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(&to_value(report)).expect("SARIF serialises");
+    s.push('\n');
+    s
+}

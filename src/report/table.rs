@@ -1,0 +1,65 @@
+//! The terminal table.
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use super::Report;
+use crate::finding::Status;
+
+pub fn render(report: &Report, color: bool) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["Status", "Severity", "Rule", "Vault", "Finding"]);
+    if !color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+        .unwrap_or(160);
+    table.set_width(width.max(80));
+    let mut rows = 0;
+    for f in report.ordered() {
+        if f.status == Status::Pass && !report.show_passed {
+            continue;
+        }
+        let (label, c) = match f.status {
+            Status::Fail => ("FAIL", Color::Red),
+            Status::NotEvaluable => ("NOT EVALUABLE", Color::Yellow),
+            Status::Pass => ("pass", Color::Green),
+        };
+        let status = if color { Cell::new(label).fg(c) } else { Cell::new(label) };
+        table.add_row(vec![
+            status,
+            Cell::new(f.severity.as_str()),
+            Cell::new(&f.rule_id),
+            Cell::new(format!("{}\n{}", f.resource.name, f.resource.subscription_id)),
+            Cell::new(&f.message),
+        ]);
+        rows += 1;
+    }
+    let s = &report.summary;
+    let mut out = String::new();
+    if rows > 0 {
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    let by_sev: Vec<String> = ["critical", "high", "medium", "low"]
+        .iter()
+        .filter_map(|k| s.fail_by_severity.get(*k).map(|n| format!("{n} {k}")))
+        .collect();
+    out.push_str(&format!(
+        "{} vault(s), {} rule(s): {} failing{}, {} not evaluable, {} passed{}\n",
+        s.resources,
+        s.rules,
+        s.fail,
+        if by_sev.is_empty() { String::new() } else { format!(" ({})", by_sev.join(", ")) },
+        s.not_evaluable,
+        s.pass,
+        if !report.show_passed && s.pass > 0 { " (--show-passed lists them)" } else { "" },
+    ));
+    out
+}
