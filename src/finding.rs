@@ -115,10 +115,14 @@ impl Finding {
         h.update(resource_id.to_ascii_lowercase().as_bytes());
         h.update([0]);
         h.update(discriminator.as_bytes());
-        h.finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = h.finalize();
+        let mut out = String::with_capacity(64);
+        for b in digest {
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+        out
     }
 }
 

@@ -81,21 +81,21 @@ operations := ["Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults/del
 vault_id := lib.norm_id(input.vault.id)
 
 # The Administrative event each operation writes for this vault (values lower-case).
-event(op) := {
-	"category": "administrative",
-	"resourcetype": "microsoft.keyvault/vaults",
-	"resourceprovider": "microsoft.keyvault",
-	"operationname": lower(op),
-	"resourcegroup": lib.resource_group(input.vault.id),
+event(op) := object.union(data.kvaudit.events.templates[lower(op)], {
+	"resourcegroup": resource_group,
 	"resourceid": vault_id,
-}
+})
+
+resource_group := lib.resource_group(input.vault.id)
 
 alerts := input.subscription.activityLogAlerts.value if input.subscription.activityLogAlerts.status == "ok"
 
 events := {op: event(op) | some op in operations}
 
 # coverage[op] names the alerts that cover op on this vault.
-coverage := {op: [a.name | some a in alerts; lib.alert_covers(a, events[op], vault_id)] | some op in operations}
+live := lib.live_alerts(alerts, vault_id)
+
+coverage := {op: [pair[0] | some pair in live; lib.fact_matches(pair[1], events[op])] | some op in operations}
 
 covering(op) := coverage[op]
 

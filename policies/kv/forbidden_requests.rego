@@ -65,7 +65,7 @@ metadata := {
 	"tags": ["audit-logs", "anomaly", "authorization"],
 }
 
-unevaluable := lib.logs_unevaluable_reason
+unevaluable := data.kvaudit.evidence.logs_unevaluable_reason
 
 results contains r if {
 	r := {"status": "not_evaluable", "message": unevaluable}
@@ -116,7 +116,7 @@ results contains r if {
 	all := object.get(input.auditLogs, "forbidden", [])
 	r := {
 		"status": "pass",
-		"message": sprintf("no 403 to an unknown caller in the last %vh (%v 403s from allow-listed callers)", [lib.config.windowHours, sum([g.count | some g in all; lib.allowed(g)])]),
+		"message": sprintf("no 403 to an unknown caller in the last %vh (%v 403s from allow-listed callers)", [data.config.windowHours, sum([g.count | some g in all; lib.allowed(g)])]),
 	}
 }
 

@@ -70,7 +70,7 @@ metadata := {
 	"tags": ["audit-logs", "anomaly", "authentication"],
 }
 
-unevaluable := lib.logs_unevaluable_reason
+unevaluable := data.kvaudit.evidence.logs_unevaluable_reason
 
 results contains r if {
 	r := {"status": "not_evaluable", "message": unevaluable}
@@ -101,7 +101,7 @@ results contains r if {
 	r := {
 		"status": "fail",
 		"discriminator": ip,
-		"message": sprintf("%v unexplained 401 response(s) to %v (client %v) between %v and %v: no 2xx from the same IP and client followed within %vs", [total, ip, concat(", ", [quote(c) | some c in clients]), first, last, object.get(input.auditLogs, "challengeWindowSeconds", lib.config.challengeSeconds)]),
+		"message": sprintf("%v unexplained 401 response(s) to %v (client %v) between %v and %v: no 2xx from the same IP and client followed within %vs", [total, ip, concat(", ", [quote(c) | some c in clients]), first, last, object.get(input.auditLogs, "challengeWindowSeconds", data.config.challengeSeconds)]),
 		"evidence": {"callerIp": ip, "unexplained": total, "groups": groups},
 	}
 }
@@ -122,7 +122,7 @@ results contains r if {
 	count(offending_ips) == 0
 	r := {
 		"status": "pass",
-		"message": sprintf("no unexplained 401 in the last %vh (%v 401s, %v authentication challenges, %v from allow-listed callers)", [lib.config.windowHours, totals.unauthorized, totals.challenges, totals.allowListed]),
+		"message": sprintf("no unexplained 401 in the last %vh (%v 401s, %v authentication challenges, %v from allow-listed callers)", [data.config.windowHours, totals.unauthorized, totals.challenges, totals.allowListed]),
 		"evidence": totals,
 	}
 }

@@ -95,37 +95,7 @@ exports_audit(setting) if {
 	count(audit_entries(setting)) > 0
 }
 
-# audit_workspace_settings is the set of settings whose AuditEvent logs reach a
-# Log Analytics workspace: the precondition of the anomaly rules.
-audit_workspace_settings contains s if {
-	input.diagnosticSettings.status == "ok"
-	some s in input.diagnosticSettings.value
-	non_empty(object.get(s, ["properties", "workspaceId"], ""))
-	count(audit_entries(s)) > 0
-}
-
-# ---------------------------------------------------------------------------
-# Audit-log evidence and its evaluability
-# ---------------------------------------------------------------------------
-
 config := data.config
-
-# logs_unevaluable_reason is defined when the anomaly rules cannot judge the
-# vault: nothing unread may pass.
-logs_unevaluable_reason := msg if {
-	input.diagnosticSettings.status != "ok"
-	msg := sprintf("diagnostic settings could not be read (%v), so it is unknown whether AuditEvent logs reach a workspace", [error_text(input.diagnosticSettings)])
-} else := "AuditEvent logs of this vault reach no Log Analytics workspace, so failed requests cannot be seen (see kv/audit-logging)" if {
-	count(audit_workspace_settings) == 0
-} else := msg if {
-	input.auditLogs.status == "error"
-	msg := sprintf("the Log Analytics workspace could not be queried (%v)", [error_text(input.auditLogs)])
-} else := msg if {
-	not logs_readable
-	msg := sprintf("audit logs were not collected (%v)", [object.get(input.auditLogs, "reason", "no evidence in the inventory")])
-}
-
-logs_readable if input.auditLogs.status in {"ok", "partial"}
 
 error_text(c) := sprintf("%v: %v", [c.error.code, c.error.message]) if {
 	c.error.code
@@ -307,15 +277,66 @@ alert_facts(alert) := f if {
 } else := compute_alert_facts(alert)
 
 compute_alert_facts(alert) := {
-	"enabled": object.get(alert, ["properties", "enabled"], true) == true,
-	"elements": [normalised_element(el) | some el in alert_elements(alert)],
+	"enabled": enabled,
+	"elements": elements,
 	"scopes": [norm_id(sc) | some sc in object.get(alert, ["properties", "scopes"], [])],
-	"filters": sort({leaf.field | some leaf in alert_leaves(alert); leaf_field(leaf) in filter_fields}),
+	"filters": filters,
 	"groups": ids,
 	"groupProblems": [sprintf("%v %v", [id, p]) | some id in ids; p := action_group_problem(id); p != ""],
-	"usable": count([id | some id in ids; action_group_problem(id) == ""]),
+	"usable": usable,
+	# live: the alert can notify someone at all (enabled, unfiltered, a usable group).
+	"live": live_flag(enabled, filters, usable),
+	# matches[operation]: the elements that do not depend on the vault hold
+	# for that operation's event template; residual: the elements that do.
+	"matches": {op: every_element_holds(independent, template) | some op, template in data.kvaudit.events.templates},
+	"residual": [el | some el in elements; vault_dependent(el)],
 } if {
 	ids := alert_action_group_ids(alert)
+	enabled := object.get(alert, ["properties", "enabled"], true) == true
+	elements := [normalised_element(el) | some el in alert_elements(alert)]
+	independent := [el | some el in elements; not vault_dependent(el)]
+	filters := sort({leaf.field | some leaf in alert_leaves(alert); leaf_field(leaf) in filter_fields})
+	usable := count([id | some id in ids; action_group_problem(id) == ""])
+}
+
+live_flag(enabled, filters, usable) := true if {
+	enabled
+	count(filters) == 0
+	usable > 0
+} else := false
+
+vault_fields := {"resourcegroup", "resourceid"}
+
+vault_dependent(el) if {
+	some alt in el
+	alt.field in vault_fields
+}
+
+every_element_holds(elements, event) := true if {
+	every el in elements {
+		some alt in el
+		event[alt.field] in alt.values
+	}
+} else := false
+
+# fact_matches(f, event): the alert (by its facts) matches the event. Known
+# operations use the precomputed answer plus the vault-dependent elements;
+# others are matched element by element.
+fact_matches(f, event) if {
+	f.matches[event.operationname] == true
+	f.residual == []
+}
+
+fact_matches(f, event) if {
+	f.matches[event.operationname] == true
+	f.residual != []
+	every_element_holds(f.residual, event)
+}
+
+fact_matches(f, event) if {
+	not f.matches[event.operationname]
+	not data.kvaudit.events.templates[event.operationname]
+	event_matches(f, event)
 }
 
 # normalised_element(el) is an allOf element as a list of alternatives
@@ -354,17 +375,39 @@ scope_covers(scopes, target) if {
 	startswith(target, concat("", [sc, "/"]))
 }
 
-# alert_covers(alert, event, target) holds when alert_problem would be "":
-# the same test without building the reasons, for the common passing case.
-alert_covers(alert, event, target) if {
-	f := alert_facts(alert)
-	f.enabled
-	scope_covers(f.scopes, norm_id(target))
-	count(f.filters) == 0
-	f.usable > 0
+# covering_scopes(id) is the set of normalised scopes an activity-log alert
+# can have that cover a resource: its subscription, its resource group and
+# the resource itself (alerts cannot be scoped to anything else).
+covering_scopes(id) := {concat("/", array.slice(parts, 0, 3)), concat("/", array.slice(parts, 0, 5)), n} if {
+	n := norm_id(id)
+	parts := split(n, "/")
+}
+
+# live_alerts(alerts, target) pairs each alert that could notify anyone about
+# `target` with its facts: enabled, no filtering leaf, a usable action group
+# and a scope that covers the target. Rules call it once per vault, then
+# test each event with `event_matches`.
+live_alerts(alerts, target) := [[a.name, f] |
+	scopes := covering_scopes(target)
+	some a in alerts
+	f := alert_facts(a)
+	f.live
+	count([sc | some sc in f.scopes; sc in scopes]) > 0
+]
+
+# event_matches(f, event): every allOf element of the alert (in its facts)
+# is satisfied by the event.
+event_matches(f, event) if {
 	every el in f.elements {
-		normalised_satisfied(el, event)
+		some alt in el
+		event[alt.field] in alt.values
 	}
+}
+
+# alert_covers(alert, event, target) holds when alert_problem would be "".
+alert_covers(alert, event, target) if {
+	some pair in live_alerts([alert], target)
+	fact_matches(pair[1], event)
 }
 
 # alert_problem(alert, event, target) is "" when the alert notifies someone

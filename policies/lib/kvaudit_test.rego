@@ -150,12 +150,12 @@ test_exports_audit_needs_destination_and_entry if {
 test_audit_workspace_settings_only_counts_workspace_destinations if {
 	ws := {"name": "to-law", "properties": {"workspaceId": t_workspace_id, "logs": [{"categoryGroup": "audit", "enabled": true}]}}
 	st := {"name": "to-storage", "properties": {"workspaceId": "", "storageAccountId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z", "logs": [{"categoryGroup": "audit", "enabled": true}]}}
-	names := {s.name | some s in lib.audit_workspace_settings} with input as {"diagnosticSettings": {"status": "ok", "value": [ws, st]}}
+	names := {s.name | some s in data.kvaudit.evidence.audit_workspace_settings} with input as {"diagnosticSettings": {"status": "ok", "value": [ws, st]}}
 	names == {"to-law"}
 }
 
 test_audit_workspace_settings_empty_when_settings_unreadable if {
-	n := count(lib.audit_workspace_settings) with input as {"diagnosticSettings": {"status": "error", "error": {"code": "X", "message": "y"}}}
+	n := count(data.kvaudit.evidence.audit_workspace_settings) with input as {"diagnosticSettings": {"status": "error", "error": {"code": "X", "message": "y"}}}
 	n == 0
 }
 
@@ -166,12 +166,12 @@ test_audit_workspace_settings_empty_when_settings_unreadable if {
 t_ws_setting := {"name": "kv-audit", "properties": {"workspaceId": t_workspace_id, "logs": [{"categoryGroup": "audit", "enabled": true}]}}
 
 test_logs_unevaluable_reason_undefined_when_logs_read if {
-	not lib.logs_unevaluable_reason with input as {"diagnosticSettings": {"status": "ok", "value": [t_ws_setting]}, "auditLogs": {"status": "ok"}}
-	not lib.logs_unevaluable_reason with input as {"diagnosticSettings": {"status": "ok", "value": [t_ws_setting]}, "auditLogs": {"status": "partial"}}
+	not data.kvaudit.evidence.logs_unevaluable_reason with input as {"diagnosticSettings": {"status": "ok", "value": [t_ws_setting]}, "auditLogs": {"status": "ok"}}
+	not data.kvaudit.evidence.logs_unevaluable_reason with input as {"diagnosticSettings": {"status": "ok", "value": [t_ws_setting]}, "auditLogs": {"status": "partial"}}
 }
 
 test_logs_unevaluable_reason_prefers_settings_error_over_logs_error if {
-	msg := lib.logs_unevaluable_reason with input as {
+	msg := data.kvaudit.evidence.logs_unevaluable_reason with input as {
 		"diagnosticSettings": {"status": "error", "error": {"code": "AuthorizationFailed", "message": "denied"}},
 		"auditLogs": {"status": "error", "error": {"code": "PathNotFound", "message": "gone"}},
 	}
@@ -179,7 +179,7 @@ test_logs_unevaluable_reason_prefers_settings_error_over_logs_error if {
 }
 
 test_logs_unevaluable_reason_when_not_collected if {
-	msg := lib.logs_unevaluable_reason with input as {"diagnosticSettings": {"status": "ok", "value": [t_ws_setting]}, "auditLogs": {"status": "notCollected", "reason": "--no-logs was given"}}
+	msg := data.kvaudit.evidence.logs_unevaluable_reason with input as {"diagnosticSettings": {"status": "ok", "value": [t_ws_setting]}, "auditLogs": {"status": "notCollected", "reason": "--no-logs was given"}}
 	msg == "audit logs were not collected (--no-logs was given)"
 }
 

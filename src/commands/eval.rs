@@ -11,6 +11,7 @@ use kvaudit::inventory::Inventory;
 use kvaudit::report::{self, Report};
 
 pub fn run(args: &EvalArgs) -> Result<i32> {
+    let loading = Utc::now();
     let (inventory, origin) = if args.demo {
         (kvaudit::demo::inventory()?, "demo".to_string())
     } else {
@@ -25,40 +26,55 @@ pub fn run(args: &EvalArgs) -> Result<i32> {
             (Inventory::load(path)?, path.display().to_string())
         }
     };
-    info!(vaults = inventory.vaults.len(), subscriptions = inventory.subscriptions.len(), "inventory loaded from {origin}");
+    info!(
+        vaults = inventory.vaults.len(),
+        subscriptions = inventory.subscriptions.len(),
+        ms = (Utc::now() - loading).num_milliseconds(),
+        "inventory loaded from {origin}"
+    );
     let set = super::compile(&args.policies)?;
     info!(rules = set.rules().len(), "policies compiled");
-    evaluate_and_report(&set, &inventory, &origin, &args.output)
+    evaluate_and_report(&set, inventory, &origin, &args.output)
 }
 
 /// Shared by `eval` and (later) `scan`: evaluate, render, write, pick the exit code.
 pub fn evaluate_and_report(
     set: &kvaudit::policy::PolicySet,
-    inventory: &Inventory,
+    inventory: Inventory,
     origin: &str,
     out: &crate::cli::OutputArgs,
 ) -> Result<i32> {
     let started = Utc::now();
-    let findings = set.evaluate(inventory)?;
+    let findings = set.evaluate(&inventory)?;
     let finished = Utc::now();
     info!(
         findings = findings.len(),
         ms = (finished - started).num_milliseconds(),
         "evaluated"
     );
+    let vaults = inventory.vaults.len();
+    let generated_at = inventory.generated_at.clone();
+    // The findings are all the reports need; free the inventory before rendering.
+    drop(inventory);
     let report = Report {
-        summary: Summary::of(&findings, inventory.vaults.len(), set.rules().len()),
+        summary: Summary::of(&findings, vaults, set.rules().len()),
         findings: &findings,
         rules: set.rules(),
         origin: origin.to_string(),
-        generated_at: inventory.generated_at.clone(),
+        generated_at,
         started_at: started.to_rfc3339_opts(SecondsFormat::Millis, true),
         finished_at: finished.to_rfc3339_opts(SecondsFormat::Millis, true),
         show_passed: out.show_passed,
     };
     let color = super::use_color(out.color, out.output.is_some());
-    let text = report::render(out.format, &report, color);
-    super::emit(&text, out.output.as_deref())?;
+    let rendered = Utc::now();
+    super::emit_with(out.output.as_deref(), |w| {
+        report::write(out.format, &report, color, w)
+    })?;
+    info!(
+        ms = (Utc::now() - rendered).num_milliseconds(),
+        "report written"
+    );
     if let Some(p) = &out.output {
         eprintln!(
             "kvaudit: wrote {} ({} failing, {} not evaluable, {} passed)",

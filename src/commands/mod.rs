@@ -19,8 +19,9 @@ pub fn load_data(path: Option<&Path>) -> Result<PolicyData> {
     })
 }
 
-/// The policy files selected by `--policy`/`--no-builtin`. The built-in helper
-/// library stays loaded unless a directory brings its own `kvaudit.lib`.
+/// The policy files selected by `--policy`/`--no-builtin`. The built-in
+/// libraries (`policies/lib/`) stay loaded unless a directory redefines their
+/// packages.
 pub fn policy_files(args: &PolicyArgs) -> Result<Vec<PolicyFile>> {
     let mut user = Vec::new();
     for dir in &args.policy_dirs {
@@ -35,13 +36,7 @@ pub fn merge_builtin(user: Vec<PolicyFile>, all_builtin: bool) -> Vec<PolicyFile
     let user_packages: Vec<&str> = user.iter().filter_map(|f| f.package.as_deref()).collect();
     let mut files: Vec<PolicyFile> = builtin::files()
         .into_iter()
-        .filter(|f| {
-            all_builtin
-                || matches!(
-                    f.package.as_deref(),
-                    Some("data.kvaudit.lib" | "data.kvaudit.precompute")
-                )
-        })
+        .filter(|f| all_builtin || f.path.starts_with(builtin::LIBRARY_PREFIX))
         .filter(|f| !f.package.as_deref().is_some_and(|p| user_packages.contains(&p)))
         .collect();
     files.extend(user);
@@ -69,6 +64,31 @@ pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
             !to_file && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
         }
     }
+}
+
+/// Runs `write` against a buffered `path`, or standard output.
+pub fn emit_with(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let result = match path {
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .with_context(|| format!("{}: cannot write the report", p.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            write(&mut w)
+                .and_then(|_| w.flush())
+                .with_context(|| format!("{}: cannot write the report", p.display()))
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            match write(&mut w).and_then(|_| w.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to standard output"),
+            }
+        }
+    };
+    result
 }
 
 /// Writes `text` to `path`, or to standard output.

@@ -9,6 +9,9 @@ static POLICIES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
 /// Prefix of built-in policy paths in messages (`<builtin>/kv/audit_logging.rego`).
 pub const BUILTIN_PREFIX: &str = "<builtin>";
 
+/// Built-in libraries (helpers, no rules) live under this prefix.
+pub const LIBRARY_PREFIX: &str = "<builtin>/lib/";
+
 /// Every built-in `.rego` file, tests included, in a stable order.
 pub fn files() -> Vec<PolicyFile> {
     let mut out = Vec::new();

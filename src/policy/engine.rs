@@ -195,10 +195,10 @@ impl PolicySet {
         let base = self.evaluation_engine()?;
         builder.precompute_alert_facts(&mut base.clone());
         let query = format!("data.{AGGREGATE_PACKAGE}.results");
-        let vm_factory = if std::env::var_os("KVAUDIT_RVM").is_some() {
+        let vm_factory = if std::env::var("KVAUDIT_ENGINE").as_deref() != Ok("interpreter") {
             let mut e = base.clone();
             let compiled = e.compile_with_entrypoint(&query.as_str().into()).map_err(|e| rego_error(&e))?;
-            let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &[query.as_str()]).map_err(|e| Error::Rego(e.to_string()))?;
+            let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &[query.as_str()]).map_err(|e| Error::Rego(rego_error_line(&e.to_string())))?;
             let data = Value::from(self.data.document.clone());
             Some(move || {
                 let mut vm = regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone());
@@ -215,8 +215,8 @@ impl PolicySet {
         let parts: Vec<Result<Vec<Finding>, Error>> = chunks
             .par_iter()
             .map(|chunk| {
-                let mut engine = base.clone();
                 let mut vm = vm_factory.as_ref().map(|f| f());
+                let mut engine = if vm.is_some() { Engine::new() } else { base.clone() };
                 let mut out = Vec::with_capacity(chunk.len() * self.rules.len());
                 for v in chunk.iter() {
                     let (resource, input) = builder.vault_input(v);

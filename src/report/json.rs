@@ -1,37 +1,91 @@
 //! JSON: every finding with its evidence, for scripts and dashboards.
-use serde_json::json;
+use serde::Serialize;
 
 use super::Report;
+use crate::finding::{Finding, Severity, Summary};
+use crate::policy::metadata::RuleMetadata;
 
 /// Version of this report's shape.
 pub const REPORT_VERSION: u32 = 1;
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Doc<'a> {
+    report_version: u32,
+    tool: Tool,
+    inventory: Origin<'a>,
+    started_at: &'a str,
+    finished_at: &'a str,
+    summary: &'a Summary,
+    rules: Vec<RuleEntry<'a>>,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Origin<'a> {
+    origin: &'a str,
+    generated_at: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    builtin: bool,
+    compliance: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    azure_policy: &'a [String],
+}
+
+impl<'a> RuleEntry<'a> {
+    fn of(m: &'a RuleMetadata, builtin: bool) -> Self {
+        RuleEntry {
+            id: &m.id,
+            title: &m.title,
+            severity: m.severity,
+            builtin,
+            compliance: &m.compliance,
+            azure_policy: &m.azure_policy,
+        }
+    }
+}
+
 pub fn render(report: &Report) -> String {
-    let rules: Vec<_> = report
-        .rules
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.metadata.id,
-                "title": r.metadata.title,
-                "severity": r.metadata.severity,
-                "builtin": r.builtin,
-                "compliance": r.metadata.compliance,
-                "azurePolicy": r.metadata.azure_policy,
-            })
-        })
-        .collect();
-    let doc = json!({
-        "reportVersion": REPORT_VERSION,
-        "tool": {"name": "kvaudit", "version": env!("CARGO_PKG_VERSION")},
-        "inventory": {"origin": report.origin, "generatedAt": report.generated_at},
-        "startedAt": report.started_at,
-        "finishedAt": report.finished_at,
-        "summary": report.summary,
-        "rules": rules,
-        "findings": report.findings,
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("report serialises");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Streams the report to `w` (large reports are never held as one string).
+pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let doc = Doc {
+        report_version: REPORT_VERSION,
+        tool: Tool {
+            name: "kvaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        inventory: Origin {
+            origin: &report.origin,
+            generated_at: &report.generated_at,
+        },
+        started_at: &report.started_at,
+        finished_at: &report.finished_at,
+        summary: &report.summary,
+        rules: report
+            .rules
+            .iter()
+            .map(|r| RuleEntry::of(&r.metadata, r.builtin))
+            .collect(),
+        findings: report.findings,
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
 }

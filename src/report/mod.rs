@@ -71,3 +71,17 @@ pub fn render(format: Format, report: &Report, color: bool) -> String {
         Format::Markdown => markdown::render(report),
     }
 }
+
+/// Writes `report` in `format` to `w`, streaming the large formats.
+pub fn write(
+    format: Format,
+    report: &Report,
+    color: bool,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, w),
+        Format::Sarif => sarif::write(report, w),
+        other => w.write_all(render(other, report, color).as_bytes()),
+    }
+}

@@ -158,6 +158,10 @@ fn notification(f: &Finding, index: i64) -> Notification {
 
 /// Builds the SARIF log (GitHub profile) as a JSON value.
 pub fn to_value(report: &Report) -> serde_json::Value {
+    serde_json::to_value(build(report)).expect("SARIF serialises")
+}
+
+fn build(report: &Report) -> Sarif {
     let severity_of = |r: &Rule| {
         report
             .findings
@@ -205,16 +209,21 @@ pub fn to_value(report: &Report) -> serde_json::Value {
         .invocations(vec![invocation])
         .column_kind(json!("unicodeCodePoints"))
         .build();
-    let log = Sarif::builder()
+    Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
         .runs(vec![run])
-        .build();
-    serde_json::to_value(&log).expect("SARIF serialises")
+        .build()
 }
 
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&to_value(report)).expect("SARIF serialises");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("SARIF is UTF-8")
+}
+
+/// Streams the SARIF log to `w`.
+pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &build(report))?;
+    w.write_all(b"\n")
 }
