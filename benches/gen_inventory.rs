@@ -12,7 +12,10 @@ use serde_json::{Value, json};
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -44,7 +47,9 @@ fn main() {
             "--vaults" => vaults = args[i + 1].parse().expect("--vaults N"),
             "--subscriptions" => subs = args[i + 1].parse().expect("--subscriptions N"),
             "--out" => out = Some(args[i + 1].clone()),
-            other => panic!("unknown argument {other}; use --vaults N --subscriptions N --out FILE"),
+            other => {
+                panic!("unknown argument {other}; use --vaults N --subscriptions N --out FILE")
+            }
         }
         i += 2;
     }
@@ -56,8 +61,12 @@ fn main() {
     for s in 0..subs {
         let sid = guid(&mut r);
         let base = format!("/subscriptions/{sid}");
-        let ag = format!("{base}/resourceGroups/rg-monitoring/providers/microsoft.insights/actionGroups/ag-secops");
-        let ws = format!("{base}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-{s}");
+        let ag = format!(
+            "{base}/resourceGroups/rg-monitoring/providers/microsoft.insights/actionGroups/ag-secops"
+        );
+        let ws = format!(
+            "{base}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-{s}"
+        );
         workspaces.push(json!({"id": ws, "name": format!("law-{s}"), "type": "Microsoft.OperationalInsights/workspaces",
             "location": "westeurope", "properties": {"customerId": guid(&mut r), "retentionInDays": 90}}));
         let mut alerts = vec![];
@@ -74,7 +83,11 @@ fn main() {
             if filtered {
                 all_of.push(json!({"field": "status", "equals": "Succeeded"}));
             }
-            let scope = if s % 2 == 0 { base.clone() } else { format!("{}/resourceGroups/rg-{}", &base[1..], a) };
+            let scope = if s % 2 == 0 {
+                base.clone()
+            } else {
+                format!("{}/resourceGroups/rg-{}", &base[1..], a)
+            };
             alerts.push(json!({"id": format!("{base}/resourceGroups/rg-monitoring/providers/microsoft.insights/activityLogAlerts/kv-alert-{a}"),
                 "name": format!("kv-alert-{a}"), "type": "Microsoft.Insights/ActivityLogAlerts", "location": "Global",
                 "properties": {"scopes": [scope], "condition": {"allOf": all_of},
@@ -96,14 +109,25 @@ fn main() {
         let (sid, ws) = &sub_ids[(v % subs) as usize];
         let rg = format!("rg-{}", r.below(6));
         let name = format!("kv-syn-{v:06}");
-        let id = format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}");
+        let id = format!(
+            "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"
+        );
         let kind = r.below(10);
         let (workspace, log) = match kind {
             0 => ("", json!({"category": "AuditEvent", "enabled": false})),
             1 => ("", json!({"category": "AuditEvent", "enabled": true})),
-            2 => (ws.as_str(), json!({"category": "AzurePolicyEvaluationDetails", "enabled": true})),
-            3 | 4 => (ws.as_str(), json!({"categoryGroup": "allLogs", "enabled": true})),
-            _ => (ws.as_str(), json!({"categoryGroup": "audit", "enabled": true})),
+            2 => (
+                ws.as_str(),
+                json!({"category": "AzurePolicyEvaluationDetails", "enabled": true}),
+            ),
+            3 | 4 => (
+                ws.as_str(),
+                json!({"categoryGroup": "allLogs", "enabled": true}),
+            ),
+            _ => (
+                ws.as_str(),
+                json!({"categoryGroup": "audit", "enabled": true}),
+            ),
         };
         let settings = if kind == 9 && r.below(4) == 0 {
             json!({"status": "error", "error": {"code": "AuthorizationFailed", "message": "The client does not have authorization to perform action 'microsoft.insights/diagnosticSettings/read'", "httpStatus": 403}})
@@ -115,9 +139,11 @@ fn main() {
                     "logAnalyticsDestinationType": if kind % 2 == 0 { json!("Dedicated") } else { Value::Null },
                     "logs": [log], "metrics": []}}]})
         };
-        let mut unauthorized = vec![json!({"callerIp": format!("10.{}.{}.{}", v % 200, r.below(250), r.below(250)),
+        let mut unauthorized = vec![
+            json!({"callerIp": format!("10.{}.{}.{}", v % 200, r.below(250), r.below(250)),
             "client": "azsdk-net-Security.KeyVault.Secrets/4.6.0", "identity": {}, "count": 20 + r.below(50),
-            "challenges": 20, "unexplained": 0, "firstSeen": "2026-11-26T10:00:00Z", "lastSeen": "2026-11-27T08:00:00Z"})];
+            "challenges": 20, "unexplained": 0, "firstSeen": "2026-11-26T10:00:00Z", "lastSeen": "2026-11-27T08:00:00Z"}),
+        ];
         let mut c = unauthorized[0]["count"].as_u64().unwrap();
         unauthorized[0]["challenges"] = json!(c);
         if r.below(5) == 0 {
@@ -127,9 +153,11 @@ fn main() {
                 "lastSeen": "2026-11-27T02:00:00Z", "lastUnexplained": "2026-11-27T02:00:00Z", "operations": ["SecretGet"]}));
         }
         let forbidden: Vec<Value> = if r.below(8) == 0 {
-            vec![json!({"callerIp": "198.51.100.7", "client": "curl/8.5.0", "identity": {"appId": guid(&mut r), "objectId": guid(&mut r)},
+            vec![
+                json!({"callerIp": "198.51.100.7", "client": "curl/8.5.0", "identity": {"appId": guid(&mut r), "objectId": guid(&mut r)},
                 "count": 1 + r.below(9), "firstSeen": "2026-11-27T03:00:00Z", "lastSeen": "2026-11-27T04:00:00Z",
-                "operations": ["SecretList"], "resultDescription": "Caller is not authorized to perform action on resource."})]
+                "operations": ["SecretList"], "resultDescription": "Caller is not authorized to perform action on resource."}),
+            ]
         } else {
             vec![]
         };

@@ -42,7 +42,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Inventory JSON file to evaluate (`-` reads standard input). See docs/inventory.md.
-    #[arg(value_name = "INVENTORY", required_unless_present = "demo", conflicts_with = "demo")]
+    #[arg(
+        value_name = "INVENTORY",
+        required_unless_present = "demo",
+        conflicts_with = "demo"
+    )]
     pub inventory: Option<PathBuf>,
 
     /// Evaluate the demo tenant built into kvaudit (no Azure account needed).

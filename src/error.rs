@@ -20,6 +20,12 @@ pub enum Error {
         crate::inventory::SCHEMA_VERSION
     )]
     InventoryVersion { origin: String, found: String },
+    #[error("{origin}: {location}: {message}")]
+    InventoryContent {
+        origin: String,
+        location: String,
+        message: String,
+    },
     #[error("{origin}:{line}:{column}: invalid policy data: {message}")]
     Data {
         origin: String,

@@ -238,12 +238,87 @@ impl Inventory {
                 });
             }
         }
-        serde_json::from_str(text).map_err(|e| Error::Inventory {
+        let inventory: Inventory = serde_json::from_str(text).map_err(|e| Error::Inventory {
             origin: origin.to_string(),
             line: e.line(),
             column: e.column(),
             message: strip_position(&e.to_string()),
-        })
+        })?;
+        inventory
+            .check()
+            .map_err(|(location, message)| Error::InventoryContent {
+                origin: origin.to_string(),
+                location,
+                message,
+            })?;
+        Ok(inventory)
+    }
+
+    /// What the types cannot say: ids that identify, unique vaults, and
+    /// audit evidence whose window and counts add up (a missing window end
+    /// would otherwise make every group fall outside the window and pass).
+    fn check(&self) -> Result<(), (String, String)> {
+        let mut seen = std::collections::HashMap::new();
+        for (i, v) in self.vaults.iter().enumerate() {
+            let at = |field: &str| format!("vaults[{i}] ({}){field}", v.vault.name);
+            let id = v.vault.id.to_ascii_lowercase();
+            if !id.starts_with("/subscriptions/") || !id.contains("/resourcegroups/") {
+                return Err((
+                    at(".vault.id"),
+                    format!(
+                        "{:?} is not an ARM resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/...)",
+                        v.vault.id
+                    ),
+                ));
+            }
+            if let Some(first) = seen.insert(id, i) {
+                return Err((
+                    at(".vault.id"),
+                    format!("the same vault as vaults[{first}]"),
+                ));
+            }
+            let a = &v.audit_logs;
+            if !matches!(a.status, AuditStatus::Ok | AuditStatus::Partial) {
+                continue;
+            }
+            let time = |field: String, value: Option<&str>, required: bool| match value {
+                None if required => Err((
+                    at(&field),
+                    "is missing; an auditLogs with status ok or partial needs it".to_string(),
+                )),
+                None => Ok(()),
+                Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|_| ())
+                    .map_err(|e| (at(&field), format!("{t:?} is not an RFC 3339 time ({e})"))),
+            };
+            time(".auditLogs.windowEnd".into(), a.window_end.as_deref(), true)?;
+            time(
+                ".auditLogs.windowStart".into(),
+                a.window_start.as_deref(),
+                false,
+            )?;
+            for (j, g) in a.unauthorized.iter().enumerate() {
+                let f = |n: &str| format!(".auditLogs.unauthorized[{j}].{n}");
+                time(f("firstSeen"), Some(&g.first_seen), true)?;
+                time(f("lastSeen"), Some(&g.last_seen), true)?;
+                time(f("lastUnexplained"), g.last_unexplained.as_deref(), false)?;
+                if g.challenges > g.count || g.unexplained != g.count - g.challenges {
+                    return Err((
+                        at(&f("unexplained")),
+                        format!(
+                            "count {} = challenges {} + unexplained {} does not hold",
+                            g.count, g.challenges, g.unexplained
+                        ),
+                    ));
+                }
+            }
+            for (j, g) in a.forbidden.iter().enumerate() {
+                let f = |n: &str| format!(".auditLogs.forbidden[{j}].{n}");
+                time(f("firstSeen"), Some(&g.first_seen), true)?;
+                time(f("lastSeen"), Some(&g.last_seen), true)?;
+            }
+        }
+        Ok(())
     }
 
     pub fn load(path: &Path) -> Result<Inventory, Error> {

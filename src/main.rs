@@ -28,7 +28,8 @@ fn main() {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("KVAUDIT_LOG").unwrap_or_else(|_| EnvFilter::new(format!("kvaudit={level}"))),
+            EnvFilter::try_from_env("KVAUDIT_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(format!("kvaudit={level}"))),
         )
         .with_writer(std::io::stderr)
         .with_target(false)

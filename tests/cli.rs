@@ -44,7 +44,11 @@ fn assert_one_line_error(r: &Run, fragments: &[&str]) {
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "expected one line, got: {}", r.stderr);
     assert!(lines[0].starts_with("kvaudit: error: "), "{}", r.stderr);
-    assert!(!r.stderr.contains("panicked") && !r.stderr.contains("backtrace"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("panicked") && !r.stderr.contains("backtrace"),
+        "{}",
+        r.stderr
+    );
     for f in fragments {
         assert!(lines[0].contains(f), "{:?} lacks {f:?}", lines[0]);
     }
@@ -62,33 +66,50 @@ fn demo_prints_findings_and_exits_1() {
     assert_eq!(r.code, 1, "stderr: {}", r.stderr);
     assert!(r.stdout.contains("FAIL"), "{}", r.stdout);
     assert!(r.stdout.contains("NOT EVALUABLE"), "{}", r.stdout);
-    for rule in ["kv/audit-logging", "kv/admin-alert", "kv/unauthorized-requests", "kv/forbidden-requests"] {
+    for rule in [
+        "kv/audit-logging",
+        "kv/admin-alert",
+        "kv/unauthorized-requests",
+        "kv/forbidden-requests",
+    ] {
         assert!(r.stdout.contains(rule), "table lacks {rule}");
     }
     // No colour codes when stdout is not a terminal.
     assert!(!r.stdout.contains('\u{1b}'));
     let last = r.stdout.lines().last().unwrap();
-    assert!(last.contains("failing") && last.contains("not evaluable") && last.contains("passed"), "{last}");
+    assert!(
+        last.contains("failing") && last.contains("not evaluable") && last.contains("passed"),
+        "{last}"
+    );
 }
 
 #[test]
 fn demo_has_every_verdict_for_every_rule() {
     let doc = demo_json();
     let findings = doc["findings"].as_array().unwrap();
-    for rule in ["kv/audit-logging", "kv/admin-alert", "kv/unauthorized-requests", "kv/forbidden-requests"] {
+    for rule in [
+        "kv/audit-logging",
+        "kv/admin-alert",
+        "kv/unauthorized-requests",
+        "kv/forbidden-requests",
+    ] {
         for status in ["pass", "fail", "not_evaluable"] {
             if rule == "kv/admin-alert" && status == "not_evaluable" {
                 continue; // the demo's alert lists are all readable
             }
             assert!(
-                findings.iter().any(|f| f["ruleId"] == rule && f["status"] == status),
+                findings
+                    .iter()
+                    .any(|f| f["ruleId"] == rule && f["status"] == status),
                 "demo has no {status} for {rule}"
             );
         }
     }
     let s = &doc["summary"];
     assert_eq!(
-        s["pass"].as_u64().unwrap() + s["fail"].as_u64().unwrap() + s["notEvaluable"].as_u64().unwrap(),
+        s["pass"].as_u64().unwrap()
+            + s["fail"].as_u64().unwrap()
+            + s["notEvaluable"].as_u64().unwrap(),
         findings.len() as u64
     );
 }
@@ -109,10 +130,21 @@ fn every_format_renders_the_demo() {
 fn output_file_is_written_and_summarised_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.sarif");
-    let r = run(&["eval", "--demo", "--format", "sarif", "--output", out.to_str().unwrap()]);
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("wrote") && r.stderr.contains("failing"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wrote") && r.stderr.contains("failing"),
+        "{}",
+        r.stderr
+    );
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert!(!v["runs"][0]["results"].as_array().unwrap().is_empty());
 }
@@ -121,24 +153,70 @@ fn output_file_is_written_and_summarised_on_stderr() {
 fn exit_codes_follow_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let id = vault_id("rg-app", "kv-good");
-    let alerts = ok(json!([alert("kv-admin", json!([sub_id()]), admin_condition(), &["ag-secops"], true)]));
+    let alerts = ok(json!([alert(
+        "kv-admin",
+        json!([sub_id()]),
+        admin_condition(),
+        &["ag-secops"],
+        true
+    )]));
     let groups = ok(json!([action_group("ag-secops", true, true)]));
     // Everything passes: 0.
-    let good = inventory(alerts.clone(), groups.clone(), vec![vault_entry(vault("rg-app", "kv-good"), ok(json!([audit_to_workspace(&id)])), audit_ok(json!([]), json!([])))]);
+    let good = inventory(
+        alerts.clone(),
+        groups.clone(),
+        vec![vault_entry(
+            vault("rg-app", "kv-good"),
+            ok(json!([audit_to_workspace(&id)])),
+            audit_ok(json!([]), json!([])),
+        )],
+    );
     let p = write(dir.path(), "good.json", &good.to_string());
     let r = run(&["eval", p.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // Nothing fails, a workspace could not be queried: 3.
-    let ne = inventory(alerts.clone(), groups.clone(), vec![vault_entry(vault("rg-app", "kv-good"), ok(json!([audit_to_workspace(&id)])), err("InsufficientAccessError", "no access", 403))]);
+    let ne = inventory(
+        alerts.clone(),
+        groups.clone(),
+        vec![vault_entry(
+            vault("rg-app", "kv-good"),
+            ok(json!([audit_to_workspace(&id)])),
+            err("InsufficientAccessError", "no access", 403),
+        )],
+    );
     let p = write(dir.path(), "ne.json", &ne.to_string());
     assert_eq!(run(&["eval", p.to_str().unwrap()]).code, 3);
     // Only a medium failure: 1 by default, 0 with --fail-on high.
-    let medium = inventory(alerts, groups, vec![vault_entry(vault("rg-app", "kv-good"), ok(json!([audit_to_workspace(&id)])), audit_ok(json!([unauthorized("203.0.113.9", "curl/8.5.0", 4, 0, "2026-11-27T08:00:00Z")]), json!([])))]);
+    let medium = inventory(
+        alerts,
+        groups,
+        vec![vault_entry(
+            vault("rg-app", "kv-good"),
+            ok(json!([audit_to_workspace(&id)])),
+            audit_ok(
+                json!([unauthorized(
+                    "203.0.113.9",
+                    "curl/8.5.0",
+                    4,
+                    0,
+                    "2026-11-27T08:00:00Z"
+                )]),
+                json!([]),
+            ),
+        )],
+    );
     let p = write(dir.path(), "medium.json", &medium.to_string());
     assert_eq!(run(&["eval", p.to_str().unwrap()]).code, 1);
-    assert_eq!(run(&["eval", p.to_str().unwrap(), "--fail-on", "high"]).code, 0);
+    assert_eq!(
+        run(&["eval", p.to_str().unwrap(), "--fail-on", "high"]).code,
+        0
+    );
     // Standard input works too.
-    let out = kvaudit().args(["eval", "-", "--format", "json"]).write_stdin(medium.to_string()).output().unwrap();
+    let out = kvaudit()
+        .args(["eval", "-", "--format", "json"])
+        .write_stdin(medium.to_string())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -148,23 +226,51 @@ fn bad_inventories_get_one_line_errors() {
     let r = run(&["eval", dir.path().join("missing.json").to_str().unwrap()]);
     assert_one_line_error(&r, &["missing.json", "cannot read", "no such file"]);
 
-    let p = write(dir.path(), "syntax.json", "{\"schemaVersion\": 1,\n  \"generatedAt\": \"x\",,\n}");
-    assert_one_line_error(&run(&["eval", p.to_str().unwrap()]), &["syntax.json:2:21:", "not a valid kvaudit inventory"]);
+    let p = write(
+        dir.path(),
+        "syntax.json",
+        "{\"schemaVersion\": 1,\n  \"generatedAt\": \"x\",,\n}",
+    );
+    assert_one_line_error(
+        &run(&["eval", p.to_str().unwrap()]),
+        &["syntax.json:2:22:", "not a valid kvaudit inventory"],
+    );
 
     let mut inv = inventory(ok(json!([])), ok(json!([])), vec![]);
     inv["schemaVersion"] = json!(7);
     let p = write(dir.path(), "future.json", &inv.to_string());
-    assert_one_line_error(&run(&["eval", p.to_str().unwrap()]), &["future.json", "schemaVersion 7 is not supported"]);
+    assert_one_line_error(
+        &run(&["eval", p.to_str().unwrap()]),
+        &["future.json", "schemaVersion 7 is not supported"],
+    );
 
-    let mut inv = inventory(ok(json!([])), ok(json!([])), vec![vault_entry(vault("rg", "kv"), ok(json!([])), json!({"status": "ok"}))]);
+    let mut inv = inventory(
+        ok(json!([])),
+        ok(json!([])),
+        vec![vault_entry(
+            vault("rg", "kv"),
+            ok(json!([])),
+            json!({"status": "ok"}),
+        )],
+    );
     inv["vaults"][0]["vault"]["properties"]["enablePurgeProtection"] = json!("yes");
-    let p = write(dir.path(), "types.json", &serde_json::to_string_pretty(&inv).unwrap());
-    assert_one_line_error(&run(&["eval", p.to_str().unwrap()]), &["types.json:", "expected a boolean"]);
+    let p = write(
+        dir.path(),
+        "types.json",
+        &serde_json::to_string_pretty(&inv).unwrap(),
+    );
+    assert_one_line_error(
+        &run(&["eval", p.to_str().unwrap()]),
+        &["types.json:", "expected a boolean"],
+    );
 
     let mut inv = inventory(ok(json!([])), ok(json!([])), vec![]);
     inv["vault"] = json!([]);
     let p = write(dir.path(), "typo.json", &inv.to_string());
-    assert_one_line_error(&run(&["eval", p.to_str().unwrap()]), &["typo.json:", "unknown field `vault`"]);
+    assert_one_line_error(
+        &run(&["eval", p.to_str().unwrap()]),
+        &["typo.json:", "unknown field `vault`"],
+    );
 }
 
 const CUSTOM_RULE: &str = r#"package acme.kv.tagged_owner
@@ -207,27 +313,67 @@ fn custom_policies_run_beside_or_instead_of_the_builtins() {
     let pol = dir.path().to_str().unwrap();
     let r = run(&["eval", "--demo", "--policy", pol, "--format", "json"]);
     let doc: Value = serde_json::from_str(&r.stdout).unwrap();
-    let rules: Vec<&str> = doc["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert!(rules.contains(&"acme/tagged-owner") && rules.contains(&"kv/audit-logging"), "{rules:?}");
-    let only = run(&["eval", "--demo", "--policy", pol, "--no-builtin", "--format", "json"]);
+    let rules: Vec<&str> = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"acme/tagged-owner") && rules.contains(&"kv/audit-logging"),
+        "{rules:?}"
+    );
+    let only = run(&[
+        "eval",
+        "--demo",
+        "--policy",
+        pol,
+        "--no-builtin",
+        "--format",
+        "json",
+    ]);
     let doc: Value = serde_json::from_str(&only.stdout).unwrap();
     assert_eq!(doc["rules"].as_array().unwrap().len(), 1);
-    assert!(doc["findings"].as_array().unwrap().iter().all(|f| f["ruleId"] == "acme/tagged-owner"));
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["ruleId"] == "acme/tagged-owner")
+    );
 
     let list = run(&["policy", "list", "--policy", pol]);
     assert_eq!(list.code, 0);
-    assert!(list.stdout.contains("acme/tagged-owner") && list.stdout.contains("5 rule(s)"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains("acme/tagged-owner") && list.stdout.contains("5 rule(s)"),
+        "{}",
+        list.stdout
+    );
 
     let t = run(&["policy", "test", pol]);
     assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
-    assert_eq!(t.stdout.trim_end().lines().last().unwrap(), "2 passed, 0 failed");
+    assert_eq!(
+        t.stdout.trim_end().lines().last().unwrap(),
+        "2 passed, 0 failed"
+    );
 
     // A failing test is reported by name and exits 1.
-    write(dir.path(), "acme/tagged_owner_test.rego", &CUSTOM_TEST.replace("r.status == \"fail\"", "r.status == \"pass\""));
+    write(
+        dir.path(),
+        "acme/tagged_owner_test.rego",
+        &CUSTOM_TEST.replace("r.status == \"fail\"", "r.status == \"pass\""),
+    );
     let t = run(&["policy", "test", pol]);
     assert_eq!(t.code, 1);
-    assert!(t.stdout.contains("FAIL") && t.stdout.contains("test_fail_without_owner"), "{}", t.stdout);
-    assert_eq!(t.stdout.trim_end().lines().last().unwrap(), "1 passed, 1 failed");
+    assert!(
+        t.stdout.contains("FAIL") && t.stdout.contains("test_fail_without_owner"),
+        "{}",
+        t.stdout
+    );
+    assert_eq!(
+        t.stdout.trim_end().lines().last().unwrap(),
+        "1 passed, 1 failed"
+    );
 }
 
 #[test]
@@ -236,41 +382,119 @@ fn builtin_policy_tests_pass() {
     assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
     let last = t.stdout.trim_end().lines().last().unwrap().to_string();
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
-    assert!(passed >= 40, "expected the built-in suites to hold at least 40 tests: {last}");
+    assert!(
+        passed >= 40,
+        "expected the built-in suites to hold at least 40 tests: {last}"
+    );
     assert!(last.ends_with(" passed, 0 failed"), "{last}");
 }
 
 #[test]
 fn bad_policies_get_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let syntax = write(dir.path(), "syntax/x.rego", "package acme.x\n\nmetadata := {\"id\": \"acme/x\"\nresults contains r if {\n  r := 1\n}\n");
-    let r = run(&["eval", "--demo", "--policy", syntax.parent().unwrap().to_str().unwrap()]);
+    let syntax = write(
+        dir.path(),
+        "syntax/x.rego",
+        "package acme.x\n\nmetadata := {\"id\": \"acme/x\"\nresults contains r if {\n  r := 1\n}\n",
+    );
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--policy",
+        syntax.parent().unwrap().to_str().unwrap(),
+    ]);
     assert_one_line_error(&r, &["x.rego:4:1:", "expecting `}`"]);
 
-    let meta = write(dir.path(), "meta/y.rego", "package acme.y\nmetadata := {\"id\": \"acme/y\", \"title\": \"t\", \"description\": \"d\", \"severity\": \"high\", \"markdown\": \"m\"}\nresults contains {\"status\": \"pass\", \"message\": \"ok\"} if true\n");
-    let r = run(&["eval", "--demo", "--policy", meta.parent().unwrap().to_str().unwrap()]);
+    let meta = write(
+        dir.path(),
+        "meta/y.rego",
+        "package acme.y\nmetadata := {\"id\": \"acme/y\", \"title\": \"t\", \"description\": \"d\", \"severity\": \"high\", \"markdown\": \"m\"}\nresults contains {\"status\": \"pass\", \"message\": \"ok\"} if true\n",
+    );
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--policy",
+        meta.parent().unwrap().to_str().unwrap(),
+    ]);
     assert_one_line_error(&r, &["y.rego", "acme.y", "missing field `help`"]);
 
-    let nometa = write(dir.path(), "nometa/z.rego", "package acme.z\nresults contains {\"status\": \"pass\", \"message\": \"ok\"} if true\n");
-    let r = run(&["policy", "list", "--policy", nometa.parent().unwrap().to_str().unwrap()]);
+    let nometa = write(
+        dir.path(),
+        "nometa/z.rego",
+        "package acme.z\nresults contains {\"status\": \"pass\", \"message\": \"ok\"} if true\n",
+    );
+    let r = run(&[
+        "policy",
+        "list",
+        "--policy",
+        nometa.parent().unwrap().to_str().unwrap(),
+    ]);
     assert_one_line_error(&r, &["z.rego", "no `metadata` rule"]);
 
-    let sev = write(dir.path(), "sev/s.rego", "package acme.s\nmetadata := {\"id\": \"acme/s\", \"title\": \"t\", \"description\": \"d\", \"severity\": \"urgent\", \"help\": \"h\", \"markdown\": \"m\"}\nresults contains {\"status\": \"pass\", \"message\": \"ok\"} if true\n");
-    let r = run(&["policy", "list", "--policy", sev.parent().unwrap().to_str().unwrap()]);
+    let sev = write(
+        dir.path(),
+        "sev/s.rego",
+        "package acme.s\nmetadata := {\"id\": \"acme/s\", \"title\": \"t\", \"description\": \"d\", \"severity\": \"urgent\", \"help\": \"h\", \"markdown\": \"m\"}\nresults contains {\"status\": \"pass\", \"message\": \"ok\"} if true\n",
+    );
+    let r = run(&[
+        "policy",
+        "list",
+        "--policy",
+        sev.parent().unwrap().to_str().unwrap(),
+    ]);
     assert_one_line_error(&r, &["s.rego", "unknown variant `urgent`"]);
 
-    let dup = write(dir.path(), "dup/d.rego", &CUSTOM_RULE.replace("acme/tagged-owner", "kv/audit-logging").replace("acme.kv.tagged_owner", "acme.dup"));
-    let r = run(&["policy", "list", "--policy", dup.parent().unwrap().to_str().unwrap()]);
+    let dup = write(
+        dir.path(),
+        "dup/d.rego",
+        &CUSTOM_RULE
+            .replace("acme/tagged-owner", "kv/audit-logging")
+            .replace("acme.kv.tagged_owner", "acme.dup"),
+    );
+    let r = run(&[
+        "policy",
+        "list",
+        "--policy",
+        dup.parent().unwrap().to_str().unwrap(),
+    ]);
     assert_one_line_error(&r, &["d.rego", "kv/audit-logging is already defined"]);
 
     let net = write(dir.path(), "net/n.rego", &CUSTOM_RULE.replace("if lib.non_empty(object.get(input.vault, [\"tags\", \"owner\"], \"\"))\n\nresults", "if {\n\tresp := http.send({\"method\": \"get\", \"url\": \"https://example.com\"})\n\tresp.status_code == 200\n}\n\nresults"));
-    let r = run(&["eval", "--demo", "--policy", net.parent().unwrap().to_str().unwrap()]);
-    assert_one_line_error(&r, &["n.rego:", "`http.send` is not available", "cannot reach the network"]);
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--policy",
+        net.parent().unwrap().to_str().unwrap(),
+    ]);
+    assert_one_line_error(
+        &r,
+        &[
+            "n.rego:",
+            "`http.send` is not available",
+            "cannot reach the network",
+        ],
+    );
 
-    let r = run(&["eval", "--demo", "--policy", dir.path().join("nowhere").to_str().unwrap()]);
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--policy",
+        dir.path().join("nowhere").to_str().unwrap(),
+    ]);
     assert_one_line_error(&r, &["nowhere", "does not exist"]);
 
-    let r = run(&["eval", "--demo", "--data", write(dir.path(), "data.json", "{\"config\": {\"windowHours\": -1}}").to_str().unwrap()]);
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--data",
+        write(
+            dir.path(),
+            "data.json",
+            "{\"config\": {\"windowHours\": -1}}",
+        )
+        .to_str()
+        .unwrap(),
+    ]);
     assert_one_line_error(&r, &["data.json", "windowHours must be a positive number"]);
 }
 
@@ -278,12 +502,30 @@ fn bad_policies_get_one_line_errors() {
 fn allow_list_data_clears_known_callers() {
     let dir = tempfile::tempdir().unwrap();
     let before = demo_json();
-    let fails = |doc: &Value, rule: &str| doc["findings"].as_array().unwrap().iter().filter(|f| f["ruleId"] == rule && f["status"] == "fail").count();
+    let fails = |doc: &Value, rule: &str| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["ruleId"] == rule && f["status"] == "fail")
+            .count()
+    };
     let n = fails(&before, "kv/unauthorized-requests");
     assert!(n > 0);
     // Allow every IPv4 address: no unexplained 401 remains a failure.
-    let data = write(dir.path(), "allow.json", r#"{"config": {"allowList": {"ips": ["0.0.0.0/0"]}}}"#);
-    let r = run(&["eval", "--demo", "--format", "json", "--data", data.to_str().unwrap()]);
+    let data = write(
+        dir.path(),
+        "allow.json",
+        r#"{"config": {"allowList": {"ips": ["0.0.0.0/0"]}}}"#,
+    );
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--format",
+        "json",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
     let after: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(fails(&after, "kv/unauthorized-requests"), 0);
     assert_eq!(fails(&after, "kv/forbidden-requests"), 0);

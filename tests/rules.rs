@@ -29,12 +29,22 @@ fn of<'a>(findings: &'a [Finding], rule: &str, vault: &str) -> Vec<&'a Finding> 
 /// The single verdict of `rule` on `vault`, with its message.
 fn one(findings: &[Finding], rule: &str, vault: &str) -> (Status, String) {
     let v = of(findings, rule, vault);
-    assert_eq!(v.len(), 1, "expected one {rule} result on {vault}, got {v:#?}");
+    assert_eq!(
+        v.len(),
+        1,
+        "expected one {rule} result on {vault}, got {v:#?}"
+    );
     (v[0].status, v[0].message.clone())
 }
 
 fn working_alerts() -> Value {
-    ok(json!([alert("kv-admin", json!([sub_id()]), admin_condition(), &["ag-secops"], true)]))
+    ok(json!([alert(
+        "kv-admin",
+        json!([sub_id()]),
+        admin_condition(),
+        &["ag-secops"],
+        true
+    )]))
 }
 
 fn groups() -> Value {
@@ -62,21 +72,94 @@ fn audit_logging_verdict_matrix() {
     let ws = workspace_id();
     let st = "/subscriptions/x/resourceGroups/rg-logs/providers/Microsoft.Storage/storageAccounts/stlogs";
     let cases: Vec<(&str, Value, &str, &str, Status, &str)> = vec![
-        ("AuditEvent to a workspace", json!([{"category": "AuditEvent", "enabled": true}]), &ws, "", Status::Pass, "category AuditEvent"),
-        ("allLogs group only", json!([{"categoryGroup": "allLogs", "enabled": true}]), &ws, "", Status::Pass, "categoryGroup allLogs"),
-        ("audit group only", json!([{"categoryGroup": "audit", "enabled": true}]), &ws, "", Status::Pass, "categoryGroup audit"),
-        ("case-insensitive category", json!([{"category": "auditevent", "categoryGroup": null, "enabled": true}]), &ws, "", Status::Pass, "exports AuditEvent"),
-        ("case-insensitive group", json!([{"category": null, "categoryGroup": "AllLogs", "enabled": true}]), &ws, "", Status::Pass, "AllLogs"),
-        ("storage destination only", json!([{"category": "AuditEvent", "enabled": true}]), "", st, Status::Pass, "storageAccountId"),
-        ("AuditEvent disabled", json!([{"category": "AuditEvent", "enabled": false}]), &ws, "", Status::Fail, "category AuditEvent is disabled"),
-        ("only policy evaluation details", json!([{"category": "AzurePolicyEvaluationDetails", "enabled": true}]), &ws, "", Status::Fail, "AzurePolicyEvaluationDetails does not contain AuditEvent"),
-        ("empty-string destination", json!([{"category": "AuditEvent", "enabled": true}]), "", "", Status::Fail, "has no destination"),
-        ("no log entries", json!([]), &ws, "", Status::Fail, "has no log entries"),
+        (
+            "AuditEvent to a workspace",
+            json!([{"category": "AuditEvent", "enabled": true}]),
+            &ws,
+            "",
+            Status::Pass,
+            "category AuditEvent",
+        ),
+        (
+            "allLogs group only",
+            json!([{"categoryGroup": "allLogs", "enabled": true}]),
+            &ws,
+            "",
+            Status::Pass,
+            "categoryGroup allLogs",
+        ),
+        (
+            "audit group only",
+            json!([{"categoryGroup": "audit", "enabled": true}]),
+            &ws,
+            "",
+            Status::Pass,
+            "categoryGroup audit",
+        ),
+        (
+            "case-insensitive category",
+            json!([{"category": "auditevent", "categoryGroup": null, "enabled": true}]),
+            &ws,
+            "",
+            Status::Pass,
+            "exports AuditEvent",
+        ),
+        (
+            "case-insensitive group",
+            json!([{"category": null, "categoryGroup": "AllLogs", "enabled": true}]),
+            &ws,
+            "",
+            Status::Pass,
+            "AllLogs",
+        ),
+        (
+            "storage destination only",
+            json!([{"category": "AuditEvent", "enabled": true}]),
+            "",
+            st,
+            Status::Pass,
+            "storageAccountId",
+        ),
+        (
+            "AuditEvent disabled",
+            json!([{"category": "AuditEvent", "enabled": false}]),
+            &ws,
+            "",
+            Status::Fail,
+            "category AuditEvent is disabled",
+        ),
+        (
+            "only policy evaluation details",
+            json!([{"category": "AzurePolicyEvaluationDetails", "enabled": true}]),
+            &ws,
+            "",
+            Status::Fail,
+            "AzurePolicyEvaluationDetails does not contain AuditEvent",
+        ),
+        (
+            "empty-string destination",
+            json!([{"category": "AuditEvent", "enabled": true}]),
+            "",
+            "",
+            Status::Fail,
+            "has no destination",
+        ),
+        (
+            "no log entries",
+            json!([]),
+            &ws,
+            "",
+            Status::Fail,
+            "has no log entries",
+        ),
     ];
     for (name, logs, ws, st, want, fragment) in cases {
         let (status, message) = logging_case(logs, ws, st);
         assert_eq!(status, want, "{name}: {message}");
-        assert!(message.contains(fragment), "{name}: {message:?} lacks {fragment:?}");
+        assert!(
+            message.contains(fragment),
+            "{name}: {message:?} lacks {fragment:?}"
+        );
     }
 }
 
@@ -86,10 +169,18 @@ fn audit_logging_fails_without_settings_and_is_not_evaluable_when_unreadable() {
         working_alerts(),
         groups(),
         vec![
-            vault_entry(vault("rg-app", "kv-none"), ok(json!([])), json!({"status": "notCollected", "reason": "no workspace"})),
+            vault_entry(
+                vault("rg-app", "kv-none"),
+                ok(json!([])),
+                json!({"status": "notCollected", "reason": "no workspace"}),
+            ),
             vault_entry(
                 vault("rg-app", "kv-denied"),
-                err("AuthorizationFailed", "The client does not have authorization to perform action 'microsoft.insights/diagnosticSettings/read'", 403),
+                err(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action 'microsoft.insights/diagnosticSettings/read'",
+                    403,
+                ),
                 json!({"status": "notCollected", "reason": "settings unreadable"}),
             ),
         ],
@@ -102,8 +193,14 @@ fn audit_logging_fails_without_settings_and_is_not_evaluable_when_unreadable() {
     assert_eq!(s, Status::NotEvaluable);
     assert!(m.contains("AuthorizationFailed"), "{m}");
     // Anomaly rules on a vault whose settings are unreadable are not evaluable either.
-    assert_eq!(one(&f, "kv/unauthorized-requests", "kv-denied").0, Status::NotEvaluable);
-    assert_eq!(one(&f, "kv/forbidden-requests", "kv-none").0, Status::NotEvaluable);
+    assert_eq!(
+        one(&f, "kv/unauthorized-requests", "kv-denied").0,
+        Status::NotEvaluable
+    );
+    assert_eq!(
+        one(&f, "kv/forbidden-requests", "kv-none").0,
+        Status::NotEvaluable
+    );
 }
 
 // ---------------------------------------------------------------- admin alert
@@ -113,7 +210,11 @@ fn alert_case(alerts: Value, groups: Value) -> (Status, String) {
     let inv = inventory(
         alerts,
         groups,
-        vec![vault_entry(vault("rg-app", "kv-a"), ok(json!([audit_to_workspace(&id)])), audit_ok(json!([]), json!([])))],
+        vec![vault_entry(
+            vault("rg-app", "kv-a"),
+            ok(json!([audit_to_workspace(&id)])),
+            audit_ok(json!([]), json!([])),
+        )],
     );
     one(&evaluate(inv), "kv/admin-alert", "kv-a")
 }
@@ -122,9 +223,21 @@ fn alert_case(alerts: Value, groups: Value) -> (Status, String) {
 fn admin_alert_passes_for_the_usual_shapes() {
     let rg_scope_no_slash = format!("subscriptions/{SUB}/resourceGroups/RG-APP/");
     let cases = vec![
-        ("subscription scope, nested anyOf", json!([sub_id()]), admin_condition()),
-        ("resource-group scope without leading slash, other case, trailing slash", json!([rg_scope_no_slash]), admin_condition()),
-        ("vault scope", json!([vault_id("rg-app", "kv-a")]), admin_condition()),
+        (
+            "subscription scope, nested anyOf",
+            json!([sub_id()]),
+            admin_condition(),
+        ),
+        (
+            "resource-group scope without leading slash, other case, trailing slash",
+            json!([rg_scope_no_slash]),
+            admin_condition(),
+        ),
+        (
+            "vault scope",
+            json!([vault_id("rg-app", "kv-a")]),
+            admin_condition(),
+        ),
         (
             "containsAny on operationName",
             json!([sub_id()]),
@@ -141,7 +254,16 @@ fn admin_alert_passes_for_the_usual_shapes() {
         ),
     ];
     for (name, scopes, cond) in cases {
-        let (s, m) = alert_case(ok(json!([alert("kv-admin", scopes, cond, &["ag-secops"], true)])), groups());
+        let (s, m) = alert_case(
+            ok(json!([alert(
+                "kv-admin",
+                scopes,
+                cond,
+                &["ag-secops"],
+                true
+            )])),
+            groups(),
+        );
         assert_eq!(s, Status::Pass, "{name}: {m}");
         assert!(m.contains("kv-admin"), "{name}: {m}");
     }
@@ -149,7 +271,10 @@ fn admin_alert_passes_for_the_usual_shapes() {
     let write = json!([{"field": "category", "equals": "Administrative"}, {"field": "operationName", "equals": "Microsoft.KeyVault/vaults/write"}]);
     let delete = json!([{"field": "category", "equals": "Administrative"}, {"field": "operationName", "equals": "Microsoft.KeyVault/vaults/delete"}]);
     let (s, m) = alert_case(
-        ok(json!([alert("w", json!([sub_id()]), write, &["ag-secops"], true), alert("d", json!([sub_id()]), delete, &["ag-secops"], true)])),
+        ok(json!([
+            alert("w", json!([sub_id()]), write, &["ag-secops"], true),
+            alert("d", json!([sub_id()]), delete, &["ag-secops"], true)
+        ])),
         groups(),
     );
     assert_eq!(s, Status::Pass, "{m}");
@@ -166,17 +291,132 @@ fn admin_alert_fails_and_says_why_each_alert_did_not_count() {
     let delete_only = json!([{"field": "category", "equals": "Administrative"}, {"field": "operationName", "equals": "Microsoft.KeyVault/vaults/delete"}]);
     let other_rg = format!("/subscriptions/{SUB}/resourceGroups/rg-other");
     let cases: Vec<(&str, Value, Value, &str)> = vec![
-        ("disabled", ok(json!([alert("a", json!([sub_id()]), admin_condition(), &["ag-secops"], false)])), groups(), "'a' is disabled"),
-        ("filtered on status", ok(json!([alert("a", json!([sub_id()]), status_filter, &["ag-secops"], true)])), groups(), "filters events out on status"),
-        ("caller leaf inside anyOf", ok(json!([alert("a", json!([sub_id()]), caller_in_any_of, &["ag-secops"], true)])), groups(), "filters events out on caller"),
-        ("leaf on another field", ok(json!([alert("a", json!([sub_id()]), unknown_field, &["ag-secops"], true)])), groups(), "properties.policy equals 'x'"),
-        ("other resource group", ok(json!([alert("a", json!([other_rg]), admin_condition(), &["ag-secops"], true)])), groups(), "do not cover"),
-        ("delete only", ok(json!([alert("a", json!([sub_id()]), delete_only, &["ag-secops"], true)])), groups(), "covers Microsoft.KeyVault/vaults/write"),
-        ("missing action group", ok(json!([alert("a", json!([sub_id()]), admin_condition(), &["ag-gone"], true)])), groups(), "does not exist"),
-        ("disabled action group", ok(json!([alert("a", json!([sub_id()]), admin_condition(), &["ag-off"], true)])), ok(json!([action_group("ag-off", false, true)])), "is disabled"),
-        ("action group without receivers", ok(json!([alert("a", json!([sub_id()]), admin_condition(), &["ag-empty"], true)])), ok(json!([action_group("ag-empty", true, false)])), "has no receivers"),
-        ("no action group at all", ok(json!([alert("a", json!([sub_id()]), admin_condition(), &[], true)])), groups(), "names no action group"),
-        ("no alerts", ok(json!([])), groups(), "has no activity-log alerts"),
+        (
+            "disabled",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                admin_condition(),
+                &["ag-secops"],
+                false
+            )])),
+            groups(),
+            "'a' is disabled",
+        ),
+        (
+            "filtered on status",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                status_filter,
+                &["ag-secops"],
+                true
+            )])),
+            groups(),
+            "filters events out on status",
+        ),
+        (
+            "caller leaf inside anyOf",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                caller_in_any_of,
+                &["ag-secops"],
+                true
+            )])),
+            groups(),
+            "filters events out on caller",
+        ),
+        (
+            "leaf on another field",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                unknown_field,
+                &["ag-secops"],
+                true
+            )])),
+            groups(),
+            "properties.policy equals 'x'",
+        ),
+        (
+            "other resource group",
+            ok(json!([alert(
+                "a",
+                json!([other_rg]),
+                admin_condition(),
+                &["ag-secops"],
+                true
+            )])),
+            groups(),
+            "do not cover",
+        ),
+        (
+            "delete only",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                delete_only,
+                &["ag-secops"],
+                true
+            )])),
+            groups(),
+            "covers Microsoft.KeyVault/vaults/write",
+        ),
+        (
+            "missing action group",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                admin_condition(),
+                &["ag-gone"],
+                true
+            )])),
+            groups(),
+            "does not exist",
+        ),
+        (
+            "disabled action group",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                admin_condition(),
+                &["ag-off"],
+                true
+            )])),
+            ok(json!([action_group("ag-off", false, true)])),
+            "is disabled",
+        ),
+        (
+            "action group without receivers",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                admin_condition(),
+                &["ag-empty"],
+                true
+            )])),
+            ok(json!([action_group("ag-empty", true, false)])),
+            "has no receivers",
+        ),
+        (
+            "no action group at all",
+            ok(json!([alert(
+                "a",
+                json!([sub_id()]),
+                admin_condition(),
+                &[],
+                true
+            )])),
+            groups(),
+            "names no action group",
+        ),
+        (
+            "no alerts",
+            ok(json!([])),
+            groups(),
+            "has no activity-log alerts",
+        ),
     ];
     for (name, alerts, groups, fragment) in cases {
         let (s, m) = alert_case(alerts, groups);
@@ -184,16 +424,34 @@ fn admin_alert_fails_and_says_why_each_alert_did_not_count() {
         assert!(m.contains(fragment), "{name}: {m:?} lacks {fragment:?}");
     }
     // A delete-only alert leaves write uncovered but not delete.
-    let (_, m) = alert_case(ok(json!([alert("a", json!([sub_id()]), json!([{"field": "operationName", "equals": "Microsoft.KeyVault/vaults/delete"}]), &["ag-secops"], true)])), groups());
-    assert!(m.starts_with("no usable activity-log alert covers Microsoft.KeyVault/vaults/write:"), "{m}");
+    let (_, m) = alert_case(
+        ok(json!([alert(
+            "a",
+            json!([sub_id()]),
+            json!([{"field": "operationName", "equals": "Microsoft.KeyVault/vaults/delete"}]),
+            &["ag-secops"],
+            true
+        )])),
+        groups(),
+    );
+    assert!(
+        m.starts_with("no usable activity-log alert covers Microsoft.KeyVault/vaults/write:"),
+        "{m}"
+    );
 }
 
 #[test]
 fn admin_alert_is_not_evaluable_when_alerts_or_action_groups_are_unreadable() {
-    let (s, m) = alert_case(err("AuthorizationFailed", "no read on activityLogAlerts", 403), groups());
+    let (s, m) = alert_case(
+        err("AuthorizationFailed", "no read on activityLogAlerts", 403),
+        groups(),
+    );
     assert_eq!(s, Status::NotEvaluable);
     assert!(m.contains("AuthorizationFailed"), "{m}");
-    let (s, m) = alert_case(working_alerts(), err("AuthorizationFailed", "no read on actionGroups", 403));
+    let (s, m) = alert_case(
+        working_alerts(),
+        err("AuthorizationFailed", "no read on actionGroups", 403),
+    );
     assert_eq!(s, Status::NotEvaluable, "{m}");
     assert!(m.contains("action groups could not be read"), "{m}");
 }
@@ -202,15 +460,35 @@ fn admin_alert_is_not_evaluable_when_alerts_or_action_groups_are_unreadable() {
 
 fn anomaly_inventory(audit: Value) -> Value {
     let id = vault_id("rg-app", "kv-a");
-    inventory(working_alerts(), groups(), vec![vault_entry(vault("rg-app", "kv-a"), ok(json!([audit_to_workspace(&id)])), audit)])
+    inventory(
+        working_alerts(),
+        groups(),
+        vec![vault_entry(
+            vault("rg-app", "kv-a"),
+            ok(json!([audit_to_workspace(&id)])),
+            audit,
+        )],
+    )
 }
 
 #[test]
 fn unauthorized_fails_per_caller_ip_and_ignores_challenges() {
     let f = evaluate(anomaly_inventory(audit_ok(
         json!([
-            unauthorized("10.1.2.3", "azsdk-net-Security.KeyVault.Secrets/4.6.0", 40, 40, "2026-11-27T08:00:00Z"),
-            unauthorized("203.0.113.45", "python-requests/2.31.0", 12, 0, "2026-11-27T07:00:00Z"),
+            unauthorized(
+                "10.1.2.3",
+                "azsdk-net-Security.KeyVault.Secrets/4.6.0",
+                40,
+                40,
+                "2026-11-27T08:00:00Z"
+            ),
+            unauthorized(
+                "203.0.113.45",
+                "python-requests/2.31.0",
+                12,
+                0,
+                "2026-11-27T07:00:00Z"
+            ),
             unauthorized("203.0.113.45", "curl/8.5.0", 5, 2, "2026-11-27T06:00:00Z"),
         ]),
         json!([]),
@@ -219,14 +497,24 @@ fn unauthorized_fails_per_caller_ip_and_ignores_challenges() {
     assert_eq!(v.len(), 1, "{v:#?}");
     assert_eq!(v[0].status, Status::Fail);
     assert_eq!(v[0].discriminator, "203.0.113.45");
-    assert!(v[0].message.starts_with("15 unexplained 401"), "{}", v[0].message);
+    assert!(
+        v[0].message.starts_with("15 unexplained 401"),
+        "{}",
+        v[0].message
+    );
     assert_eq!(v[0].evidence["unexplained"], json!(15));
 }
 
 #[test]
 fn unauthorized_passes_for_challenges_allow_list_and_outside_window() {
     let only_challenges = evaluate(anomaly_inventory(audit_ok(
-        json!([unauthorized("10.1.2.3", "azsdk", 40, 40, "2026-11-27T08:00:00Z")]),
+        json!([unauthorized(
+            "10.1.2.3",
+            "azsdk",
+            40,
+            40,
+            "2026-11-27T08:00:00Z"
+        )]),
         json!([]),
     )));
     let (s, m) = one(&only_challenges, "kv/unauthorized-requests", "kv-a");
@@ -234,22 +522,62 @@ fn unauthorized_passes_for_challenges_allow_list_and_outside_window() {
     assert!(m.contains("40 401s, 40 authentication challenges"), "{m}");
 
     // Exactly 24 h before the window's end is outside; one second later is inside.
-    let edge = evaluate(anomaly_inventory(audit_ok(json!([unauthorized("198.51.100.1", "curl", 3, 0, "2026-11-26T09:00:00Z")]), json!([]))));
-    assert_eq!(one(&edge, "kv/unauthorized-requests", "kv-a").0, Status::Pass);
-    let inside = evaluate(anomaly_inventory(audit_ok(json!([unauthorized("198.51.100.1", "curl", 3, 0, "2026-11-26T09:00:01Z")]), json!([]))));
-    assert_eq!(one(&inside, "kv/unauthorized-requests", "kv-a").0, Status::Fail);
+    let edge = evaluate(anomaly_inventory(audit_ok(
+        json!([unauthorized(
+            "198.51.100.1",
+            "curl",
+            3,
+            0,
+            "2026-11-26T09:00:00Z"
+        )]),
+        json!([]),
+    )));
+    assert_eq!(
+        one(&edge, "kv/unauthorized-requests", "kv-a").0,
+        Status::Pass
+    );
+    let inside = evaluate(anomaly_inventory(audit_ok(
+        json!([unauthorized(
+            "198.51.100.1",
+            "curl",
+            3,
+            0,
+            "2026-11-26T09:00:01Z"
+        )]),
+        json!([]),
+    )));
+    assert_eq!(
+        one(&inside, "kv/unauthorized-requests", "kv-a").0,
+        Status::Fail
+    );
 
     let allow = |list: Value| {
-        let data = PolicyData::with_text(&json!({"config": {"allowList": list}}).to_string(), "test-data").unwrap();
-        let mut g = unauthorized("203.0.113.45", "python-requests/2.31.0", 9, 0, "2026-11-27T07:00:00Z");
+        let data = PolicyData::with_text(
+            &json!({"config": {"allowList": list}}).to_string(),
+            "test-data",
+        )
+        .unwrap();
+        let mut g = unauthorized(
+            "203.0.113.45",
+            "python-requests/2.31.0",
+            9,
+            0,
+            "2026-11-27T07:00:00Z",
+        );
         g["identity"] = json!({"appId": "11111111-2222-3333-4444-555555555555", "objectId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"});
         let f = evaluate_with(anomaly_inventory(audit_ok(json!([g]), json!([]))), data);
         one(&f, "kv/unauthorized-requests", "kv-a").0
     };
     assert_eq!(allow(json!({"ips": ["203.0.113.45"]})), Status::Pass);
     assert_eq!(allow(json!({"ips": ["203.0.113.0/24"]})), Status::Pass);
-    assert_eq!(allow(json!({"objectIds": ["AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"]})), Status::Pass);
-    assert_eq!(allow(json!({"appIds": ["11111111-2222-3333-4444-555555555555"]})), Status::Pass);
+    assert_eq!(
+        allow(json!({"objectIds": ["AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"]})),
+        Status::Pass
+    );
+    assert_eq!(
+        allow(json!({"appIds": ["11111111-2222-3333-4444-555555555555"]})),
+        Status::Pass
+    );
     assert_eq!(allow(json!({"ips": ["198.51.100.0/24"]})), Status::Fail);
 }
 
@@ -258,41 +586,118 @@ fn forbidden_fails_per_identity_and_ip() {
     let f = evaluate(anomaly_inventory(audit_ok(
         json!([]),
         json!([
-            forbidden("198.51.100.7", json!({"upn": "mallory@contoso.example", "objectId": "0f0f0f0f-0000-0000-0000-000000000001"}), 4, "2026-11-27T05:00:00Z"),
-            forbidden("198.51.100.7", json!({"appId": "22222222-0000-0000-0000-000000000002"}), 2, "2026-11-27T05:30:00Z"),
+            forbidden(
+                "198.51.100.7",
+                json!({"upn": "mallory@contoso.example", "objectId": "0f0f0f0f-0000-0000-0000-000000000001"}),
+                4,
+                "2026-11-27T05:00:00Z"
+            ),
+            forbidden(
+                "198.51.100.7",
+                json!({"appId": "22222222-0000-0000-0000-000000000002"}),
+                2,
+                "2026-11-27T05:30:00Z"
+            ),
             forbidden("192.0.2.10", json!({}), 1, "2026-11-25T05:30:00Z"),
         ]),
     )));
     let v = of(&f, "kv/forbidden-requests", "kv-a");
     let keys: Vec<&str> = v.iter().map(|f| f.discriminator.as_str()).collect();
-    assert_eq!(keys, vec!["app 22222222-0000-0000-0000-000000000002|198.51.100.7", "mallory@contoso.example|198.51.100.7"], "{v:#?}");
+    assert_eq!(
+        keys,
+        vec![
+            "app 22222222-0000-0000-0000-000000000002|198.51.100.7",
+            "mallory@contoso.example|198.51.100.7"
+        ],
+        "{v:#?}"
+    );
     assert!(v.iter().all(|f| f.status == Status::Fail));
-    assert!(v[1].message.contains("refused 4 time(s)"), "{}", v[1].message);
+    assert!(
+        v[1].message.contains("refused 4 time(s)"),
+        "{}",
+        v[1].message
+    );
 }
 
 #[test]
 fn anomaly_rules_are_never_passed_without_readable_logs() {
     let id = vault_id("rg-app", "kv-a");
-    let storage_only = setting(&id, "archive", "", "/subscriptions/x/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/s", json!([{"category": "AuditEvent", "enabled": true}]));
+    let storage_only = setting(
+        &id,
+        "archive",
+        "",
+        "/subscriptions/x/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/s",
+        json!([{"category": "AuditEvent", "enabled": true}]),
+    );
     let cases: Vec<(&str, Value, Value, &str)> = vec![
-        ("no settings", ok(json!([])), audit_ok(json!([]), json!([])), "reach no Log Analytics workspace"),
-        ("storage only", ok(json!([storage_only])), audit_ok(json!([]), json!([])), "reach no Log Analytics workspace"),
-        ("settings unreadable", err("AuthorizationFailed", "denied", 403), audit_ok(json!([]), json!([])), "diagnostic settings could not be read"),
-        ("workspace unreadable", ok(json!([audit_to_workspace(&id)])), json!({"status": "error", "workspaceId": workspace_id(), "error": {"code": "InsufficientAccessError", "message": "The provided credentials have insufficient access", "httpStatus": 403}}), "could not be queried (InsufficientAccessError"),
-        ("not collected", ok(json!([audit_to_workspace(&id)])), json!({"status": "notCollected", "reason": "--skip-logs"}), "not collected (--skip-logs)"),
-        ("partial and clean", ok(json!([audit_to_workspace(&id)])), { let mut a = audit_ok(json!([]), json!([])); a["status"] = json!("partial"); a }, "partial result"),
+        (
+            "no settings",
+            ok(json!([])),
+            audit_ok(json!([]), json!([])),
+            "reach no Log Analytics workspace",
+        ),
+        (
+            "storage only",
+            ok(json!([storage_only])),
+            audit_ok(json!([]), json!([])),
+            "reach no Log Analytics workspace",
+        ),
+        (
+            "settings unreadable",
+            err("AuthorizationFailed", "denied", 403),
+            audit_ok(json!([]), json!([])),
+            "diagnostic settings could not be read",
+        ),
+        (
+            "workspace unreadable",
+            ok(json!([audit_to_workspace(&id)])),
+            json!({"status": "error", "workspaceId": workspace_id(), "error": {"code": "InsufficientAccessError", "message": "The provided credentials have insufficient access", "httpStatus": 403}}),
+            "could not be queried (InsufficientAccessError",
+        ),
+        (
+            "not collected",
+            ok(json!([audit_to_workspace(&id)])),
+            json!({"status": "notCollected", "reason": "--skip-logs"}),
+            "not collected (--skip-logs)",
+        ),
+        (
+            "partial and clean",
+            ok(json!([audit_to_workspace(&id)])),
+            {
+                let mut a = audit_ok(json!([]), json!([]));
+                a["status"] = json!("partial");
+                a
+            },
+            "partial result",
+        ),
     ];
     for (name, settings, audit, fragment) in cases {
-        let inv = inventory(working_alerts(), groups(), vec![vault_entry(vault("rg-app", "kv-a"), settings, audit)]);
+        let inv = inventory(
+            working_alerts(),
+            groups(),
+            vec![vault_entry(vault("rg-app", "kv-a"), settings, audit)],
+        );
         let f = evaluate(inv);
         for rule in ["kv/unauthorized-requests", "kv/forbidden-requests"] {
             let (s, m) = one(&f, rule, "kv-a");
             assert_eq!(s, Status::NotEvaluable, "{name} {rule}: {m}");
-            assert!(m.contains(fragment), "{name} {rule}: {m:?} lacks {fragment:?}");
+            assert!(
+                m.contains(fragment),
+                "{name} {rule}: {m:?} lacks {fragment:?}"
+            );
         }
     }
     // A partial result still reports what it did find.
-    let mut partial = audit_ok(json!([unauthorized("203.0.113.9", "curl/8.5.0", 2, 0, "2026-11-27T08:00:00Z")]), json!([]));
+    let mut partial = audit_ok(
+        json!([unauthorized(
+            "203.0.113.9",
+            "curl/8.5.0",
+            2,
+            0,
+            "2026-11-27T08:00:00Z"
+        )]),
+        json!([]),
+    );
     partial["status"] = json!("partial");
     let f = evaluate(anomaly_inventory(partial));
     assert_eq!(one(&f, "kv/unauthorized-requests", "kv-a").0, Status::Fail);
@@ -300,25 +705,54 @@ fn anomaly_rules_are_never_passed_without_readable_logs() {
 
 #[test]
 fn severities_can_be_overridden_by_policy_data() {
-    let data = PolicyData::with_text(r#"{"config": {"severities": {"kv/admin-alert": "critical"}}}"#, "t").unwrap();
+    let data = PolicyData::with_text(
+        r#"{"config": {"severities": {"kv/admin-alert": "critical"}}}"#,
+        "t",
+    )
+    .unwrap();
     let f = evaluate_with(anomaly_inventory(audit_ok(json!([]), json!([]))), data);
     let v = of(&f, "kv/admin-alert", "kv-a");
     assert_eq!(v[0].severity, kvaudit::finding::Severity::Critical);
-    assert!(PolicyData::with_text(r#"{"config": {"severities": {"kv/admin-alert": "urgent"}}}"#, "d.json")
+    assert!(
+        PolicyData::with_text(
+            r#"{"config": {"severities": {"kv/admin-alert": "urgent"}}}"#,
+            "d.json"
+        )
         .unwrap_err()
         .to_string()
-        .contains("must be low, medium, high or critical"));
+        .contains("must be low, medium, high or critical")
+    );
     assert!(PolicyData::with_text(r#"{"config": {"windowHours": 0}}"#, "d.json").is_err());
 }
 
 #[test]
 fn findings_are_deterministic_and_fingerprints_stable() {
-    let inv = anomaly_inventory(audit_ok(json!([unauthorized("203.0.113.45", "curl", 3, 0, "2026-11-27T08:00:00Z")]), json!([])));
+    let inv = anomaly_inventory(audit_ok(
+        json!([unauthorized(
+            "203.0.113.45",
+            "curl",
+            3,
+            0,
+            "2026-11-27T08:00:00Z"
+        )]),
+        json!([]),
+    ));
     let a = evaluate(inv.clone());
     let b = evaluate(inv);
     assert_eq!(a, b);
     let fps: std::collections::BTreeSet<&str> = a.iter().map(|f| f.fingerprint.as_str()).collect();
-    assert_eq!(fps.len(), a.len(), "fingerprints must be unique per finding");
+    assert_eq!(
+        fps.len(),
+        a.len(),
+        "fingerprints must be unique per finding"
+    );
     let f = of(&a, "kv/unauthorized-requests", "kv-a")[0];
-    assert_eq!(f.fingerprint, Finding::fingerprint_of("kv/unauthorized-requests", &vault_id("rg-app", "kv-a").to_uppercase(), "203.0.113.45"));
+    assert_eq!(
+        f.fingerprint,
+        Finding::fingerprint_of(
+            "kv/unauthorized-requests",
+            &vault_id("rg-app", "kv-a").to_uppercase(),
+            "203.0.113.45"
+        )
+    );
 }

@@ -15,13 +15,19 @@ pub fn run(args: &EvalArgs) -> Result<i32> {
     let (inventory, origin) = if args.demo {
         (kvaudit::demo::inventory()?, "demo".to_string())
     } else {
-        let path = args.inventory.as_ref().context("an INVENTORY file or --demo is required")?;
+        let path = args
+            .inventory
+            .as_ref()
+            .context("an INVENTORY file or --demo is required")?;
         if path.as_os_str() == "-" {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read the inventory from standard input")?;
-            (Inventory::from_json(&text, "<stdin>")?, "<stdin>".to_string())
+            (
+                Inventory::from_json(&text, "<stdin>")?,
+                "<stdin>".to_string(),
+            )
         } else {
             (Inventory::load(path)?, path.display().to_string())
         }

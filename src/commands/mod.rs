@@ -37,7 +37,11 @@ pub fn merge_builtin(user: Vec<PolicyFile>, all_builtin: bool) -> Vec<PolicyFile
     let mut files: Vec<PolicyFile> = builtin::files()
         .into_iter()
         .filter(|f| all_builtin || f.path.starts_with(builtin::LIBRARY_PREFIX))
-        .filter(|f| !f.package.as_deref().is_some_and(|p| user_packages.contains(&p)))
+        .filter(|f| {
+            !f.package
+                .as_deref()
+                .is_some_and(|p| user_packages.contains(&p))
+        })
         .collect();
     files.extend(user);
     files
@@ -46,7 +50,12 @@ pub fn merge_builtin(user: Vec<PolicyFile>, all_builtin: bool) -> Vec<PolicyFile
 pub fn compile(args: &PolicyArgs) -> Result<PolicySet> {
     let data = load_data(args.data.as_deref())?;
     let files = policy_files(args)?;
-    let set = PolicySet::compile(&files, data)?;
+    let mut set = PolicySet::compile(&files, data)?;
+    // KVAUDIT_ENGINE=interpreter runs regorus' interpreter instead of its VM
+    // (a debugging aid; both give the same findings).
+    if std::env::var("KVAUDIT_ENGINE").as_deref() == Ok("interpreter") {
+        set.set_evaluator(kvaudit::policy::engine::Evaluator::Interpreter);
+    }
     if set.rules().is_empty() {
         anyhow::bail!(
             "no rules to run: --no-builtin was given and the --policy directories hold no rule package (a package with `metadata` and `results`)"
@@ -71,7 +80,7 @@ pub fn emit_with(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let result = match path {
+    match path {
         Some(p) => {
             let file = std::fs::File::create(p)
                 .with_context(|| format!("{}: cannot write the report", p.display()))?;
@@ -87,8 +96,7 @@ pub fn emit_with(
                 r => r.context("cannot write to standard output"),
             }
         }
-    };
-    result
+    }
 }
 
 /// Writes `text` to `path`, or to standard output.

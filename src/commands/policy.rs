@@ -25,13 +25,25 @@ pub fn list(args: &PolicyArgs, format: ListFormat) -> Result<i32> {
             t.load_preset(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_width(160)
-                .set_header(vec!["Rule", "Severity", "Title", "CIS Azure", "Azure Policy", "Source"]);
+                .set_header(vec![
+                    "Rule",
+                    "Severity",
+                    "Title",
+                    "CIS Azure",
+                    "Azure Policy",
+                    "Source",
+                ]);
             for r in set.rules() {
                 let m = &r.metadata;
                 let cis = m
                     .compliance
                     .get("cis-azure")
-                    .map(|v| v.iter().map(|(ver, id)| format!("v{ver} {id}")).collect::<Vec<_>>().join(", "))
+                    .map(|v| {
+                        v.iter()
+                            .map(|(ver, id)| format!("v{ver} {id}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
                     .unwrap_or_else(|| "-".into());
                 let sev = set.data().severity_override(&m.id).unwrap_or(m.severity);
                 t.add_row(vec![
@@ -39,8 +51,16 @@ pub fn list(args: &PolicyArgs, format: ListFormat) -> Result<i32> {
                     sev.as_str().to_string(),
                     m.title.clone(),
                     cis,
-                    if m.azure_policy.is_empty() { "-".into() } else { m.azure_policy.join(", ") },
-                    if r.builtin { "built-in".into() } else { r.file.clone() },
+                    if m.azure_policy.is_empty() {
+                        "-".into()
+                    } else {
+                        m.azure_policy.join(", ")
+                    },
+                    if r.builtin {
+                        "built-in".into()
+                    } else {
+                        r.file.clone()
+                    },
                 ]);
             }
             super::emit(&format!("{t}\n{} rule(s)\n", set.rules().len()), None)?;
@@ -69,9 +89,14 @@ pub fn test(dir: Option<&Path>, data: Option<&Path>, verbose: bool) -> Result<i3
         println!("0 passed, 0 failed");
         anyhow::bail!(
             "no test_ rules found{}; tests live in *_test.rego files beside the policies",
-            dir.map(|d| format!(" in {}", d.display())).unwrap_or_default()
+            dir.map(|d| format!(" in {}", d.display()))
+                .unwrap_or_default()
         );
     }
-    println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
+    println!(
+        "{} passed, {} failed",
+        outcomes.len() - failed.len(),
+        failed.len()
+    );
     Ok(if failed.is_empty() { 0 } else { 1 })
 }

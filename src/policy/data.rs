@@ -43,7 +43,8 @@ impl PolicyData {
                 origin: origin.to_string(),
                 line: 1,
                 column: 1,
-                message: "expected a JSON object such as {\"config\": {\"windowHours\": 48}}".into(),
+                message: "expected a JSON object such as {\"config\": {\"windowHours\": 48}}"
+                    .into(),
             });
         }
         let mut data = PolicyData::defaults();

@@ -21,7 +21,11 @@ pub struct InputBuilder {
 /// Lower case, leading '/', no trailing '/' (as `lib.norm_id` in Rego).
 pub fn norm_id(id: &str) -> String {
     let t = id.trim().trim_end_matches('/').to_ascii_lowercase();
-    if t.starts_with('/') { t } else { format!("/{t}") }
+    if t.starts_with('/') {
+        t
+    } else {
+        format!("/{t}")
+    }
 }
 
 /// The subscription id segment of an ARM id.
@@ -55,7 +59,10 @@ impl InputBuilder {
             match &s.action_groups {
                 Collected::Ok { value } => {
                     for ag in value {
-                        by_id.insert(norm_id(&ag.id), serde_json::to_value(ag).unwrap_or_default());
+                        by_id.insert(
+                            norm_id(&ag.id),
+                            serde_json::to_value(ag).unwrap_or_default(),
+                        );
                     }
                 }
                 Collected::Error { error } => ag_errors.push(json!({
@@ -93,7 +100,9 @@ impl InputBuilder {
             subscriptions,
             action_groups: Value::from(action_groups),
             workspaces: Value::from(json!({ "byId": workspaces })),
-            categories: Value::from(serde_json::to_value(&inv.diagnostic_categories).unwrap_or_default()),
+            categories: Value::from(
+                serde_json::to_value(&inv.diagnostic_categories).unwrap_or_default(),
+            ),
         }
     }
 
@@ -148,7 +157,10 @@ impl InputBuilder {
             "resource",
             Value::from(serde_json::to_value(&resource).unwrap_or_default()),
         );
-        put("vault", Value::from(serde_json::to_value(&v.vault).unwrap_or_default()));
+        put(
+            "vault",
+            Value::from(serde_json::to_value(&v.vault).unwrap_or_default()),
+        );
         put(
             "diagnosticSettings",
             Value::from(serde_json::to_value(&v.diagnostic_settings).unwrap_or_default()),

@@ -52,7 +52,9 @@ pub fn run(
             }
             let failure = match engine.eval_rule(format!("{package}.{name}")) {
                 Ok(Value::Bool(true)) => None,
-                Ok(Value::Undefined) => Some("undefined (a condition in its body did not hold)".to_string()),
+                Ok(Value::Undefined) => {
+                    Some("undefined (a condition in its body did not hold)".to_string())
+                }
                 Ok(other) => Some(format!("evaluated to {other}, expected true")),
                 Err(e) => Some(rego_error(&e).to_string()),
             };

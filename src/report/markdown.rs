@@ -32,8 +32,14 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("| {k} | {n} |\n"));
             }
         }
-        out.push_str("\n### Failing\n\n| Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|\n");
-        for f in report.ordered().into_iter().filter(|f| f.status == Status::Fail) {
+        out.push_str(
+            "\n### Failing\n\n| Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|\n",
+        );
+        for f in report
+            .ordered()
+            .into_iter()
+            .filter(|f| f.status == Status::Fail)
+        {
             let fix = report
                 .rule(&f.rule_id)
                 .and_then(|r| {
@@ -73,7 +79,11 @@ pub fn render(report: &Report) -> String {
     }
     if report.show_passed && s.pass > 0 {
         out.push_str("### Passed\n\n| Rule | Vault | Evidence |\n|---|---|---|\n");
-        for f in report.ordered().into_iter().filter(|f| f.status == Status::Pass) {
+        for f in report
+            .ordered()
+            .into_iter()
+            .filter(|f| f.status == Status::Pass)
+        {
             out.push_str(&format!(
                 "| `{}` | {} | {} |\n",
                 f.rule_id,

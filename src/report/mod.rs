@@ -46,13 +46,20 @@ impl Report<'_> {
     pub fn ordered(&self) -> Vec<&Finding> {
         let mut v: Vec<&Finding> = self.findings.iter().collect();
         v.sort_by(|a, b| {
-            (a.status, std::cmp::Reverse(a.severity), &a.rule_id, &a.resource.name, &a.discriminator).cmp(&(
-                b.status,
-                std::cmp::Reverse(b.severity),
-                &b.rule_id,
-                &b.resource.name,
-                &b.discriminator,
-            ))
+            (
+                a.status,
+                std::cmp::Reverse(a.severity),
+                &a.rule_id,
+                &a.resource.name,
+                &a.discriminator,
+            )
+                .cmp(&(
+                    b.status,
+                    std::cmp::Reverse(b.severity),
+                    &b.rule_id,
+                    &b.resource.name,
+                    &b.discriminator,
+                ))
         });
         v
     }

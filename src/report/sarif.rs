@@ -8,8 +8,8 @@ use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultKind, ResultLevel, Run,
-    Sarif, Tool, ToolComponent,
+    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultKind,
+    ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use super::Report;
@@ -17,7 +17,8 @@ use crate::finding::{Finding, Severity, Status};
 use crate::policy::engine::Rule;
 
 /// The OASIS schema URL (the errata01 schema that validators use).
-pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// `azure/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.keyvault/vaults/<name>`:
 /// lower case, percent-encoded, never absolute.
@@ -66,7 +67,11 @@ fn rule_name(id: &str) -> String {
 
 fn sentence(s: &str) -> String {
     let t = s.trim_end();
-    if t.ends_with(['.', '!', '?']) { t.to_string() } else { format!("{t}.") }
+    if t.ends_with(['.', '!', '?']) {
+        t.to_string()
+    } else {
+        format!("{t}.")
+    }
 }
 
 fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
@@ -82,7 +87,10 @@ fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
     tags.dedup();
     tags.truncate(20);
     let mut props = BTreeMap::new();
-    props.insert("security-severity".to_string(), json!(severity.security_severity()));
+    props.insert(
+        "security-severity".to_string(),
+        json!(severity.security_severity()),
+    );
     props.insert("precision".to_string(), json!("very-high"));
     if !m.azure_policy.is_empty() {
         props.insert("azurePolicy".to_string(), json!(m.azure_policy));
@@ -90,16 +98,33 @@ fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
     ReportingDescriptor::builder()
         .id(m.id.clone())
         .name(rule_name(&m.id))
-        .short_description(MultiformatMessageString::builder().text(sentence(&m.title)).build())
-        .full_description(MultiformatMessageString::builder().text(sentence(&m.description)).build())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(sentence(&m.title))
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(sentence(&m.description))
+                .build(),
+        )
         .help(
             MultiformatMessageString::builder()
                 .text(m.help.clone())
                 .markdown(m.markdown.clone())
                 .build(),
         )
-        .default_configuration(ReportingConfiguration::builder().level(json!(level(severity))).build())
-        .properties(PropertyBag::builder().tags(tags).additional_properties(props).build())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level(severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(props)
+                .build(),
+        )
         .build()
 }
 
@@ -113,7 +138,11 @@ fn logical(f: &Finding) -> LogicalLocation {
 
 fn result(f: &Finding, index: i64) -> SarifResult {
     let physical = PhysicalLocation::builder()
-        .artifact_location(ArtifactLocation::builder().uri(pseudo_path(&f.resource.id)).build())
+        .artifact_location(
+            ArtifactLocation::builder()
+                .uri(pseudo_path(&f.resource.id))
+                .build(),
+        )
         .region(Region::builder().start_line(1).build())
         .build();
     let location = Location::builder()
@@ -121,12 +150,21 @@ fn result(f: &Finding, index: i64) -> SarifResult {
         .logical_locations(vec![logical(f)])
         .build();
     let mut fingerprints = BTreeMap::new();
-    fingerprints.insert("primaryLocationLineHash".to_string(), format!("{}:1", &f.fingerprint[..16]));
-    fingerprints.insert("kvauditFinding/v1".to_string(), f.fingerprint[..32].to_string());
+    fingerprints.insert(
+        "primaryLocationLineHash".to_string(),
+        format!("{}:1", &f.fingerprint[..16]),
+    );
+    fingerprints.insert(
+        "kvauditFinding/v1".to_string(),
+        f.fingerprint[..32].to_string(),
+    );
     let mut props = BTreeMap::new();
     props.insert("azureResourceId".to_string(), json!(f.resource.id));
     props.insert("resourceType".to_string(), json!(f.resource.kind));
-    props.insert("subscriptionId".to_string(), json!(f.resource.subscription_id));
+    props.insert(
+        "subscriptionId".to_string(),
+        json!(f.resource.subscription_id),
+    );
     props.insert("severity".to_string(), json!(f.severity.as_str()));
     if !f.discriminator.is_empty() {
         props.insert("discriminator".to_string(), json!(f.discriminator));
@@ -139,7 +177,11 @@ fn result(f: &Finding, index: i64) -> SarifResult {
         .rule_index(index)
         .kind(ResultKind::Fail)
         .level(result_level(f.severity))
-        .message(Message::builder().text(sentence(&format!("{}: {}", f.resource.name, f.message))).build())
+        .message(
+            Message::builder()
+                .text(sentence(&format!("{}: {}", f.resource.name, f.message)))
+                .build(),
+        )
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())
@@ -149,10 +191,30 @@ fn result(f: &Finding, index: i64) -> SarifResult {
 fn notification(f: &Finding, index: i64) -> Notification {
     Notification::builder()
         .level(json!("warning"))
-        .message(Message::builder().text(sentence(&format!("{} not evaluable on {}: {}", f.rule_id, f.resource.id, f.message))).build())
-        .descriptor(ReportingDescriptorReference::builder().id("kvaudit/not-evaluable").build())
-        .associated_rule(ReportingDescriptorReference::builder().id(f.rule_id.clone()).index(index).build())
-        .locations(vec![Location::builder().logical_locations(vec![logical(f)]).build()])
+        .message(
+            Message::builder()
+                .text(sentence(&format!(
+                    "{} not evaluable on {}: {}",
+                    f.rule_id, f.resource.id, f.message
+                )))
+                .build(),
+        )
+        .descriptor(
+            ReportingDescriptorReference::builder()
+                .id("kvaudit/not-evaluable")
+                .build(),
+        )
+        .associated_rule(
+            ReportingDescriptorReference::builder()
+                .id(f.rule_id.clone())
+                .index(index)
+                .build(),
+        )
+        .locations(vec![
+            Location::builder()
+                .logical_locations(vec![logical(f)])
+                .build(),
+        ])
         .build()
 }
 
@@ -169,8 +231,18 @@ fn build(report: &Report) -> Sarif {
             .find(|f| f.rule_id == r.metadata.id)
             .map_or(r.metadata.severity, |f| f.severity)
     };
-    let rules: Vec<ReportingDescriptor> = report.rules.iter().map(|r| descriptor(r, severity_of(r))).collect();
-    let index_of = |id: &str| report.rules.iter().position(|r| r.metadata.id == id).unwrap_or(0) as i64;
+    let rules: Vec<ReportingDescriptor> = report
+        .rules
+        .iter()
+        .map(|r| descriptor(r, severity_of(r)))
+        .collect();
+    let index_of = |id: &str| {
+        report
+            .rules
+            .iter()
+            .position(|r| r.metadata.id == id)
+            .unwrap_or(0) as i64
+    };
     let results: Vec<SarifResult> = report
         .findings
         .iter()
@@ -185,7 +257,10 @@ fn build(report: &Report) -> Sarif {
         .collect();
     let driver = ToolComponent::builder()
         .name("kvaudit")
-        .full_name(format!("kvaudit {} Azure Key Vault auditor", env!("CARGO_PKG_VERSION")))
+        .full_name(format!(
+            "kvaudit {} Azure Key Vault auditor",
+            env!("CARGO_PKG_VERSION")
+        ))
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri(env!("CARGO_PKG_REPOSITORY"))
@@ -193,15 +268,25 @@ fn build(report: &Report) -> Sarif {
         .build();
     let mut inv_props = BTreeMap::new();
     inv_props.insert("inventory".to_string(), json!(report.origin));
-    inv_props.insert("inventoryGeneratedAt".to_string(), json!(report.generated_at));
-    inv_props.insert("notEvaluable".to_string(), json!(report.summary.not_evaluable));
+    inv_props.insert(
+        "inventoryGeneratedAt".to_string(),
+        json!(report.generated_at),
+    );
+    inv_props.insert(
+        "notEvaluable".to_string(),
+        json!(report.summary.not_evaluable),
+    );
     inv_props.insert("passed".to_string(), json!(report.summary.pass));
     let invocation = Invocation::builder()
         .execution_successful(true)
         .start_time_utc(report.started_at.clone())
         .end_time_utc(report.finished_at.clone())
         .tool_execution_notifications(notifications)
-        .properties(PropertyBag::builder().additional_properties(inv_props).build())
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(inv_props)
+                .build(),
+        )
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())

@@ -31,12 +31,19 @@ pub fn render(report: &Report, color: bool) -> String {
             Status::NotEvaluable => ("NOT EVALUABLE", Color::Yellow),
             Status::Pass => ("pass", Color::Green),
         };
-        let status = if color { Cell::new(label).fg(c) } else { Cell::new(label) };
+        let status = if color {
+            Cell::new(label).fg(c)
+        } else {
+            Cell::new(label)
+        };
         table.add_row(vec![
             status,
             Cell::new(f.severity.as_str()),
             Cell::new(&f.rule_id),
-            Cell::new(format!("{}\n{}", f.resource.name, f.resource.subscription_id)),
+            Cell::new(format!(
+                "{}\n{}",
+                f.resource.name, f.resource.subscription_id
+            )),
             Cell::new(&f.message),
         ]);
         rows += 1;
@@ -56,10 +63,18 @@ pub fn render(report: &Report, color: bool) -> String {
         s.resources,
         s.rules,
         s.fail,
-        if by_sev.is_empty() { String::new() } else { format!(" ({})", by_sev.join(", ")) },
+        if by_sev.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_sev.join(", "))
+        },
         s.not_evaluable,
         s.pass,
-        if !report.show_passed && s.pass > 0 { " (--show-passed lists them)" } else { "" },
+        if !report.show_passed && s.pass > 0 {
+            " (--show-passed lists them)"
+        } else {
+            ""
+        },
     ));
     out
 }

@@ -15,11 +15,15 @@ pub fn vault_id(rg: &str, name: &str) -> String {
 }
 
 pub fn workspace_id() -> String {
-    format!("/subscriptions/{SUB}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-sec")
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-monitoring/providers/Microsoft.OperationalInsights/workspaces/law-sec"
+    )
 }
 
 pub fn action_group_id(name: &str) -> String {
-    format!("/subscriptions/{SUB}/resourceGroups/rg-monitoring/providers/microsoft.insights/actionGroups/{name}")
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/rg-monitoring/providers/microsoft.insights/actionGroups/{name}"
+    )
 }
 
 /// A vault object as Vaults_Get (2026-02-01) returns it.
@@ -64,7 +68,13 @@ pub fn setting(vault: &str, name: &str, workspace: &str, storage: &str, logs: Va
 }
 
 pub fn audit_to_workspace(vault: &str) -> Value {
-    setting(vault, "audit", &workspace_id(), "", json!([{"categoryGroup": "audit", "enabled": true}]))
+    setting(
+        vault,
+        "audit",
+        &workspace_id(),
+        "",
+        json!([{"categoryGroup": "audit", "enabled": true}]),
+    )
 }
 
 pub fn ok(v: Value) -> Value {
@@ -76,7 +86,13 @@ pub fn err(code: &str, message: &str, status: u16) -> Value {
 }
 
 /// An activity-log alert (2020-10-01).
-pub fn alert(name: &str, scopes: Value, all_of: Value, action_groups: &[&str], enabled: bool) -> Value {
+pub fn alert(
+    name: &str,
+    scopes: Value,
+    all_of: Value,
+    action_groups: &[&str],
+    enabled: bool,
+) -> Value {
     json!({
         "id": format!("/subscriptions/{SUB}/resourceGroups/rg-monitoring/providers/microsoft.insights/activityLogAlerts/{name}"),
         "type": "Microsoft.Insights/ActivityLogAlerts",

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The one command that runs every test of kvaudit (CI runs it through .ci/run):
+#   format and lint checks, the Rust test suites, the built-in policies' own
+#   tests, and the demo's SARIF through the Microsoft SARIF multitool and the
+#   SARIF 2.1.0 JSON schema.
+# It installs what it needs (npm, pip, apt) into $KVAUDIT_TOOLS
+# (default ~/.cache/kvaudit-tools) on first use. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+tools=${KVAUDIT_TOOLS:-$HOME/.cache/kvaudit-tools}
+mkdir -p "$tools"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+cargo --version
+for c in fmt clippy; do
+  if ! cargo "$c" --version >/dev/null 2>&1; then
+    rustup component add "$( [[ $c == fmt ]] && echo rustfmt || echo clippy )" ||
+      { echo "cargo $c is missing and rustup could not add it" >&2; exit 1; }
+  fi
+done
+
+step "validators (SARIF multitool from npm, jsonschema from PyPI)"
+mt=$tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+if [[ ! -x $mt ]]; then
+  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+  (cd "$tools" && { [[ -f package.json ]] || npm init -y >/dev/null; } &&
+    npm install --no-audit --no-fund -q @microsoft/sarif-multitool@5.7.0 @microsoft/sarif-multitool-linux@5.7.0 >/dev/null)
+  chmod +x "$mt"
+fi
+# The multitool is a self-contained .NET program: it needs ICU.
+if ! ldconfig -p | grep -q libicuuc; then
+  apt-get update -qq && apt-get install -y -qq libicu72 || apt-get install -y -qq 'libicu[0-9]*'
+fi
+if ! "$tools/venv/bin/python" -c 'import jsonschema, rfc3986_validator' 2>/dev/null; then
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q 'jsonschema[format-nongpl]'
+fi
+"$mt" --version | head -1
+"$tools/venv/bin/python" -c 'import jsonschema; print("jsonschema", jsonschema.__version__)' 2>/dev/null ||
+  "$tools/venv/bin/pip" show jsonschema | head -2
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test"
+cargo test --no-fail-fast 2>&1 | tee "$tools/cargo-test.log"
+# cargo test exits non-zero on failure (pipefail); also refuse a run that tested nothing.
+grep -q '^test result: ok\. [1-9]' "$tools/cargo-test.log" || { echo "cargo test ran no test" >&2; exit 1; }
+
+step "kvaudit policy test (the built-in policies' test_ rules)"
+cargo build --quiet --bin kvaudit
+kv=$root/target/debug/kvaudit
+"$kv" policy test
+
+step "SARIF from the demo: JSON schema and SARIF multitool"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+set +e
+"$kv" eval --demo --format sarif --output "$out/demo.sarif"
+rc=$?
+set -e
+[[ $rc == 1 ]] || { echo "kvaudit eval --demo exited $rc, expected 1 (failing findings)" >&2; exit 1; }
+"$tools/venv/bin/python" scripts/validate_json.py tests/schemas/sarif-schema-2.1.0.json "$out/demo.sarif"
+
+step "inventories against docs/inventory.schema.json"
+"$tools/venv/bin/python" scripts/validate_json.py docs/inventory.schema.json fixtures/demo/inventory.json
+"$mt" validate "$out/demo.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning;Note" \
+  -o "$out/multitool.sarif" --log ForceOverwrite >/dev/null
+# The multitool exits 0 even when it reports errors: read its output log.
+count_errors() {
+python3 - "$1" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["runs"][0].get("results", [])
+by_level = {}
+for r in results:
+    by_level.setdefault(r.get("level", "warning"), []).append(r)
+for r in results:
+    text = r["message"].get("text") or "; ".join(r["message"].get("arguments", [])[:3])
+    print(f"  multitool {r.get('level', 'warning')}: {r['ruleId']} {text}")
+errors = len(by_level.get("error", []))
+print(f"multitool: {errors} error(s), {len(by_level.get('warning', []))} warning(s), {len(by_level.get('note', []))} note(s)")
+sys.exit(1 if errors else 0)
+PY
+}
+count_errors "$out/multitool.sarif"
+# And the check is not vacuous: a result without locations must be an error.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["runs"][0]["results"][0]["locations"]=[]; json.dump(d,open(sys.argv[2],"w"))' \
+  "$out/demo.sarif" "$out/broken.sarif"
+"$mt" validate "$out/broken.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning" -o "$out/broken-log.sarif" --log ForceOverwrite >/dev/null
+if count_errors "$out/broken-log.sarif" >/dev/null; then
+  echo "the multitool found no error in a SARIF result without locations: the check is not working" >&2
+  exit 1
+fi
+echo "multitool flags a result without locations, as expected"
+
+step "all checks passed"

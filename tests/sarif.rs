@@ -1,0 +1,275 @@
+//! The SARIF report: valid against the SARIF 2.1.0 JSON schema (the copy
+//! serde-sarif ships, in tests/schemas/), and within GitHub code scanning's
+//! ingestion rules that the schema does not express. The Microsoft SARIF
+//! multitool runs on the same file in `scripts/test.sh`.
+mod common;
+
+use std::collections::BTreeSet;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn demo_sarif() -> Value {
+    let out = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .args(["eval", "--demo", "--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/schemas/sarif-schema-2.1.0.json"
+    ))
+    .unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+#[test]
+fn demo_sarif_is_valid_against_the_schema() {
+    let v = schema();
+    let log = demo_sarif();
+    let errors: Vec<String> = v
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The validator is not vacuous: a wrong enum value is caught.
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["level"] = Value::from("high");
+    assert!(!v.is_valid(&bad));
+}
+
+/// GitHub's rules (docs "SARIF support for code scanning" and codeql-action's upload-lib).
+fn github_problems(log: &Value) -> Vec<String> {
+    let mut p = Vec::new();
+    let runs = log["runs"].as_array().unwrap();
+    if runs.len() > 20 {
+        p.push("more than 20 runs".into());
+    }
+    for run in runs {
+        let driver = &run["tool"]["driver"];
+        if driver["name"].as_str().unwrap_or("").is_empty() {
+            p.push("tool.driver.name missing".into());
+        }
+        let rules = driver["rules"].as_array().unwrap();
+        for r in rules {
+            let id = r["id"].as_str().unwrap_or("?");
+            for k in ["shortDescription", "fullDescription", "help"] {
+                let t = r[k]["text"].as_str().unwrap_or("");
+                if t.is_empty() {
+                    p.push(format!("rule {id}: {k}.text missing"));
+                }
+                if k != "help" && t.chars().count() > 1024 {
+                    p.push(format!("rule {id}: {k}.text over 1024 characters"));
+                }
+            }
+            let sev = r["properties"]["security-severity"].as_str();
+            if sev.and_then(|s| s.parse::<f64>().ok()).is_none() {
+                p.push(format!(
+                    "rule {id}: security-severity must be a numeric string"
+                ));
+            }
+            if r["properties"]["tags"].as_array().map_or(0, |t| t.len()) > 20 {
+                p.push(format!("rule {id}: more than 20 tags"));
+            }
+        }
+        let results = run["results"].as_array().expect("results array present");
+        if results.len() > 25_000 {
+            p.push("more than 25,000 results".into());
+        }
+        for (j, res) in results.iter().enumerate() {
+            let w = format!("results[{j}]");
+            if res["message"]["text"].as_str().unwrap_or("").is_empty() {
+                p.push(format!("{w}: message.text missing"));
+            }
+            if res.get("kind").is_some_and(|k| k != "fail") {
+                p.push(format!(
+                    "{w}: kind {} (GitHub opens an alert anyway)",
+                    res["kind"]
+                ));
+            }
+            if res.get("suppressions").is_some() {
+                p.push(format!("{w}: suppressions present"));
+            }
+            if res.get("baselineState") == Some(&Value::from("absent")) {
+                p.push(format!("{w}: absent result"));
+            }
+            let loc = &res["locations"][0];
+            let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap_or("");
+            if uri.is_empty()
+                || uri.starts_with('/')
+                || uri.contains("://")
+                || uri.contains(char::is_whitespace)
+            {
+                p.push(format!("{w}: unusable artifact uri {uri:?}"));
+            }
+            if loc["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .is_none()
+            {
+                p.push(format!("{w}: region.startLine missing"));
+            }
+            if res["partialFingerprints"]["primaryLocationLineHash"]
+                .as_str()
+                .unwrap_or("")
+                .is_empty()
+            {
+                p.push(format!("{w}: primaryLocationLineHash missing"));
+            }
+            let rule_id = res["ruleId"].as_str().unwrap();
+            let idx = res["ruleIndex"].as_u64().unwrap() as usize;
+            if rules[idx]["id"] != rule_id {
+                p.push(format!("{w}: ruleIndex {idx} is not {rule_id}"));
+            }
+        }
+    }
+    p
+}
+
+#[test]
+fn demo_sarif_meets_github_ingestion_rules() {
+    let log = demo_sarif();
+    let problems = github_problems(&log);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The checker is not vacuous.
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["kind"] = Value::from("pass");
+    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        Value::from("/abs/path");
+    assert_eq!(github_problems(&bad).len(), 2);
+}
+
+#[test]
+fn sarif_holds_failing_results_only_and_names_what_was_not_evaluable() {
+    let log = demo_sarif();
+    let run = &log["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let json_out = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .args(["eval", "--demo", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let failing = findings.iter().filter(|f| f["status"] == "fail").count();
+    let not_evaluable: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["status"] == "not_evaluable")
+        .collect();
+    assert_eq!(results.len(), failing);
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), not_evaluable.len());
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    for f in not_evaluable {
+        let id = f["resource"]["id"].as_str().unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n["message"]["text"].as_str().unwrap().contains(id)
+                    && n["associatedRule"]["id"] == f["ruleId"]
+                    && n["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == id),
+            "no notification names {id} for {}",
+            f["ruleId"]
+        );
+    }
+    // Every result carries the ARM id as a logical location and a repo-relative pseudo path.
+    for r in results {
+        let l = &r["locations"][0];
+        let id = l["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap();
+        assert_eq!(l["logicalLocations"][0]["kind"], "resource");
+        let uri = l["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            uri,
+            format!("azure/{}", id.trim_start_matches('/').to_lowercase())
+        );
+        assert_eq!(l["physicalLocation"]["region"]["startLine"], 1);
+    }
+}
+
+#[test]
+fn fingerprints_are_stable_and_distinct() {
+    let a = demo_sarif();
+    let b = demo_sarif();
+    let fp = |log: &Value| -> Vec<String> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(fp(&a), fp(&b));
+    let unique: BTreeSet<String> = fp(&a).into_iter().collect();
+    assert_eq!(
+        unique.len(),
+        fp(&a).len(),
+        "two results share a fingerprint"
+    );
+    // Two 403 findings on the same vault differ only by their discriminator.
+    let forbidden: Vec<&Value> = a["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "kv/forbidden-requests")
+        .collect();
+    assert!(forbidden.len() >= 2);
+    assert_ne!(
+        forbidden[0]["partialFingerprints"],
+        forbidden[1]["partialFingerprints"]
+    );
+    assert!(fp(&a).iter().all(|f| f.len() == 18 && f.ends_with(":1")));
+}
+
+#[test]
+fn rules_carry_help_tags_and_severity() {
+    let log = demo_sarif();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "kv/admin-alert",
+            "kv/audit-logging",
+            "kv/forbidden-requests",
+            "kv/unauthorized-requests"
+        ]
+    );
+    let logging = &rules[1];
+    assert_eq!(logging["properties"]["security-severity"], "8.0");
+    assert_eq!(logging["defaultConfiguration"]["level"], "error");
+    let tags: Vec<&str> = logging["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(
+        tags.contains(&"security") && tags.contains(&"cis-azure-6.0/6.1.1.4"),
+        "{tags:?}"
+    );
+    let md = logging["help"]["markdown"].as_str().unwrap();
+    assert!(
+        md.contains("az monitor diagnostic-settings create") && md.contains("```bicep"),
+        "{md}"
+    );
+    assert_eq!(rules[3]["properties"]["security-severity"], "5.5");
+}
