@@ -98,6 +98,36 @@ pub struct Resource {
     pub subscription_id: String,
 }
 
+/// Evidence a rule gave for its verdict, kept as compact JSON text: a
+/// finding per rule per vault adds up, and the text is a fraction of a
+/// parsed tree's size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Evidence(Box<serde_json::value::RawValue>);
+
+impl Evidence {
+    pub fn from_json(text: String) -> Option<Evidence> {
+        serde_json::value::RawValue::from_string(text)
+            .ok()
+            .map(Evidence)
+    }
+
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The evidence as a JSON value (for reporters that embed it).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
 /// One verdict.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -111,8 +141,8 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub discriminator: String,
     pub message: String,
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub evidence: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
     /// sha256(rule id, lower-case resource id, discriminator), hex.
     pub fingerprint: String,
 }

@@ -502,7 +502,10 @@ fn unauthorized_fails_per_caller_ip_and_ignores_challenges() {
         "{}",
         v[0].message
     );
-    assert_eq!(v[0].evidence["unexplained"], json!(15));
+    assert_eq!(
+        v[0].evidence.as_ref().unwrap().to_value()["unexplained"],
+        json!(15)
+    );
 }
 
 #[test]

@@ -72,6 +72,15 @@ pub fn evaluate_and_report(
         finished_at: finished.to_rfc3339_opts(SecondsFormat::Millis, true),
         show_passed: out.show_passed,
     };
+    if out.format == report::Format::Sarif
+        && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS
+    {
+        tracing::warn!(
+            "the SARIF holds {} failing results; GitHub code scanning rejects more than {} per run: upload one subscription per run (kvaudit scan --subscription)",
+            report.summary.fail,
+            report::sarif::GITHUB_MAX_RESULTS
+        );
+    }
     let color = super::use_color(out.color, out.output.is_some());
     let rendered = Utc::now();
     super::emit_with(out.output.as_deref(), |w| {

@@ -10,7 +10,7 @@ use super::input::InputBuilder;
 use super::metadata::RuleMetadata;
 use super::source::PolicyFile;
 use crate::error::Error;
-use crate::finding::{Finding, Resource, Status};
+use crate::finding::{Evidence, Finding, Resource, Status};
 use crate::inventory::Inventory;
 
 /// The generated package that gathers all rules' results.
@@ -367,8 +367,8 @@ impl PolicySet {
                 other => other.to_string(),
             };
             let evidence = match &item["evidence"] {
-                Value::Undefined => serde_json::Value::Null,
-                v => serde_json::to_value(v).unwrap_or_default(),
+                Value::Undefined | Value::Null => None,
+                v => serde_json::to_string(v).ok().and_then(Evidence::from_json),
             };
             out.push(Finding {
                 rule_id: rule.metadata.id.clone(),
@@ -395,7 +395,7 @@ impl PolicySet {
                 resource: resource.clone(),
                 discriminator: String::new(),
                 message: "the rule gave no verdict for this vault (its `results` is empty), so it is not reported as passing".into(),
-                evidence: serde_json::Value::Null,
+                evidence: None,
             });
         } else if mine.iter().any(|f| f.status == Status::Pass)
             && mine.iter().any(|f| f.status != Status::Pass)

@@ -16,6 +16,9 @@ use super::Report;
 use crate::finding::{Finding, Severity, Status};
 use crate::policy::engine::Rule;
 
+/// GitHub code scanning rejects a run with more results than this.
+pub const GITHUB_MAX_RESULTS: usize = 25_000;
+
 /// The OASIS schema URL (the errata01 schema that validators use).
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -169,9 +172,8 @@ fn result(f: &Finding, index: i64) -> SarifResult {
     if !f.discriminator.is_empty() {
         props.insert("discriminator".to_string(), json!(f.discriminator));
     }
-    if !f.evidence.is_null() {
-        props.insert("evidence".to_string(), f.evidence.clone());
-    }
+    // The evidence itself stays in the JSON report: GitHub ignores result
+    // properties, and with it a large tenant's SARIF grows past upload limits.
     SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .rule_index(index)
