@@ -5,6 +5,17 @@ use comfy_table::{Cell, Color, ContentArrangement, Table};
 use super::Report;
 use crate::finding::Status;
 
+/// Longer messages are cut in the table (JSON and markdown keep them whole).
+const MAX_MESSAGE: usize = 280;
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{}… (--format json shows all)", cut.trim_end())
+}
+
 pub fn render(report: &Report, color: bool) -> String {
     let mut table = Table::new();
     table
@@ -44,7 +55,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 "{}\n{}",
                 f.resource.name, f.resource.subscription_id
             )),
-            Cell::new(&f.message),
+            Cell::new(shorten(&f.message, MAX_MESSAGE)),
         ]);
         rows += 1;
     }
