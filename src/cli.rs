@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use kvaudit::azure::cloud::Cloud;
+use kvaudit::azure::credentials::AuthMethod;
 use kvaudit::finding::Severity;
 use kvaudit::report::Format;
 
@@ -19,7 +21,7 @@ for GitHub code scanning.\n\n\
 Try it without an Azure account:  kvaudit eval --demo\n\n\
 Exit codes: 0 nothing failed at or above --fail-on; 1 failing results; 2 could not run \
 (usage, unreadable input, bad policy); 3 nothing failed but something could not be evaluated.",
-    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
+    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit scan --subscription 00000000-0000-0000-0000-000000000000 --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
 )]
 pub struct Cli {
     /// More logging on stderr: -v for progress, -vv for detail.
@@ -32,6 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Collect the inventory from Azure (ARM and Log Analytics), then evaluate it.
+    Scan(ScanArgs),
     /// Evaluate an inventory file (from `scan --save-inventory`, or hand-written) against the policies.
     Eval(EvalArgs),
     /// List or test policies.
@@ -58,6 +62,66 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Subscription to scan (repeatable); default: every enabled subscription the identity sees.
+    #[arg(long = "subscription", value_name = "ID")]
+    pub subscriptions: Vec<String>,
+
+    /// Only vaults in this resource group.
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
+
+    /// Only this vault (name or ARM id; repeatable).
+    #[arg(long = "vault", value_name = "NAME|ID")]
+    pub vaults: Vec<String>,
+
+    /// How far back to read the audit logs: e.g. 24h, 7d, 90m.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub since: String,
+
+    /// End of the audit-log window (RFC 3339); default: now. For re-running a past review.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Also write the collected inventory to FILE (`kvaudit eval FILE` re-evaluates it).
+    #[arg(long, value_name = "FILE")]
+    pub save_inventory: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub azure: AzureArgs,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How to reach Azure.
+#[derive(Debug, Args)]
+pub struct AzureArgs {
+    /// Credential: auto picks env, then workload-identity, then managed-identity, then cli.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto)]
+    pub auth: AuthMethod,
+
+    /// Azure cloud (sets the ARM and Log Analytics endpoints and token scopes).
+    #[arg(long, value_enum, default_value_t = Cloud::Public)]
+    pub cloud: Cloud,
+
+    /// ARM endpoint (emulators, private links). Plain http only to a loopback address.
+    #[arg(long, env = "KVAUDIT_ARM_ENDPOINT", value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+
+    /// Log Analytics query endpoint. Plain http only to a loopback address.
+    #[arg(long, env = "KVAUDIT_LOG_ANALYTICS_ENDPOINT", value_name = "URL")]
+    pub log_analytics_endpoint: Option<String>,
 }
 
 /// Where the policies and their data come from.

@@ -6,10 +6,12 @@
 //! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) →
 //! [`report`] (table, JSON, markdown, SARIF).
 pub mod azure;
+pub mod collect;
 pub mod demo;
 pub mod error;
 pub mod finding;
 pub mod inventory;
+pub mod kql;
 pub mod policy;
 pub mod report;
 

@@ -1,3 +1,9 @@
-//! Azure shapes and (later) clients. `models` holds the typed serde models of
-//! every ARM and Log Analytics shape kvaudit reads.
+//! Azure: the clouds and their endpoints, credentials (azure_identity), one
+//! HTTP client for ARM and Log Analytics (paging, retries, pacing), and the
+//! typed models of every REST shape kvaudit reads.
+pub mod client;
+pub mod cloud;
+pub mod credentials;
+pub mod error;
+pub mod loganalytics;
 pub mod models;

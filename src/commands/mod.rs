@@ -1,6 +1,7 @@
 //! One module per subcommand: glue between the CLI and the library.
 pub mod eval;
 pub mod policy;
+pub mod scan;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;

@@ -1,0 +1,426 @@
+//! One HTTP client for Azure Resource Manager and the Log Analytics query
+//! API: bearer tokens per audience, bounded concurrency, a timeout per
+//! request, retries on 408/429/5xx honouring Retry-After (else jittered
+//! exponential backoff), pacing on `x-ms-ratelimit-remaining-subscription-reads`,
+//! and `nextLink` paging.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+use tracing::{debug, warn};
+use url::Url;
+
+use super::cloud::{Endpoints, is_loopback};
+use super::credentials::TokenCache;
+use super::error::{AzureError, parse_error_body};
+
+/// Tunables of the client.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Timeout of one ARM request.
+    pub arm_timeout: Duration,
+    /// Timeout of one Log Analytics query.
+    pub query_timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff step (doubled per attempt, with full jitter).
+    pub backoff: Duration,
+    /// When a subscription's remaining reads drop to this, requests to it are
+    /// spaced at ARM's refill rate.
+    pub low_water: u32,
+    /// ARM's refill rate per subscription and principal (reads per second).
+    pub refill_per_second: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            concurrency: 16,
+            arm_timeout: Duration::from_secs(60),
+            query_timeout: Duration::from_secs(240),
+            max_attempts: 6,
+            backoff: Duration::from_millis(500),
+            low_water: 40,
+            refill_per_second: 25,
+        }
+    }
+}
+
+/// What the client did, for logs and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+}
+
+/// Per-subscription pacing state.
+#[derive(Debug, Default)]
+struct Bucket {
+    remaining: Option<u32>,
+    next: Option<Instant>,
+}
+
+pub struct AzureClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    tokens: Arc<TokenCache>,
+    permits: Semaphore,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    options: ClientOptions,
+    pub stats: Stats,
+}
+
+/// A list response: `{"value": [...], "nextLink": ...}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(default)]
+    next_link: Option<String>,
+}
+
+/// The path of a URL, for messages (never the query string, which may carry tokens of paging).
+fn path_of(url: &Url) -> String {
+    url.path().to_string()
+}
+
+/// The subscription a request counts against, for pacing.
+fn subscription_of(url: &Url) -> Option<String> {
+    let mut segs = url.path_segments()?;
+    while let Some(s) = segs.next() {
+        if s.eq_ignore_ascii_case("subscriptions") {
+            return segs.next().map(|s| s.to_ascii_lowercase());
+        }
+    }
+    None
+}
+
+fn retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After` as seconds (ARM and Log Analytics send seconds), capped.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let secs: f64 = v.trim().parse().ok()?;
+    Some(Duration::from_secs_f64(secs.clamp(0.0, 120.0)))
+}
+
+impl AzureClient {
+    pub fn new(
+        endpoints: Endpoints,
+        tokens: Arc<TokenCache>,
+        options: ClientOptions,
+    ) -> Result<AzureClient, AzureError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("kvaudit/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .pool_max_idle_per_host(options.concurrency.max(1))
+            .build()
+            .map_err(|e| AzureError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(AzureClient {
+            http,
+            endpoints,
+            tokens,
+            permits: Semaphore::new(options.concurrency.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+            options,
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// `GET` an ARM path (relative to the ARM endpoint, with its query).
+    pub async fn arm_get<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<T, AzureError> {
+        let url = self.arm_url(path_and_query)?;
+        let body = self
+            .send(Method::GET, url.clone(), None, Audience::Arm)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| AzureError::Decode {
+            path: path_of(&url),
+            message: e.to_string(),
+        })
+    }
+
+    /// `GET` an ARM list and follow `nextLink` until it is absent.
+    pub async fn arm_list<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<Vec<T>, AzureError> {
+        let mut url = self.arm_url(path_and_query)?;
+        let mut out = Vec::new();
+        for _ in 0..10_000 {
+            let body = self
+                .send(Method::GET, url.clone(), None, Audience::Arm)
+                .await?;
+            let page: Page<T> = serde_json::from_slice(&body).map_err(|e| AzureError::Decode {
+                path: path_of(&url),
+                message: e.to_string(),
+            })?;
+            out.extend(page.value);
+            match page.next_link.filter(|l| !l.is_empty()) {
+                None => return Ok(out),
+                Some(next) => url = self.next_link(&url, &next)?,
+            }
+        }
+        Err(AzureError::Decode {
+            path: path_of(&url),
+            message: "more than 10,000 pages: nextLink never ends".into(),
+        })
+    }
+
+    /// `POST /v1/workspaces/{id}/query`.
+    pub async fn log_analytics_query(
+        &self,
+        workspace_guid: &str,
+        query: &str,
+        timespan: &str,
+    ) -> Result<Vec<u8>, AzureError> {
+        let url = self
+            .endpoints
+            .log_analytics
+            .join(&format!("v1/workspaces/{workspace_guid}/query"))
+            .map_err(|e| AzureError::Config(format!("bad workspace id {workspace_guid:?}: {e}")))?;
+        let body = serde_json::json!({ "query": query, "timespan": timespan });
+        self.send(Method::POST, url, Some(body), Audience::LogAnalytics)
+            .await
+    }
+
+    fn arm_url(&self, path_and_query: &str) -> Result<Url, AzureError> {
+        self.endpoints
+            .arm
+            .join(path_and_query.trim_start_matches('/'))
+            .map_err(|e| AzureError::Config(format!("bad ARM path {path_and_query:?}: {e}")))
+    }
+
+    /// A `nextLink` is followed verbatim, but only to the ARM endpoint's own
+    /// scheme, host and port: a token is never sent anywhere else.
+    fn next_link(&self, current: &Url, next: &str) -> Result<Url, AzureError> {
+        let url = current.join(next).map_err(|e| AzureError::Decode {
+            path: path_of(current),
+            message: format!("nextLink {next:?} is not a URL: {e}"),
+        })?;
+        let arm = &self.endpoints.arm;
+        if url.scheme() != arm.scheme()
+            || url.host_str() != arm.host_str()
+            || url.port_or_known_default() != arm.port_or_known_default()
+        {
+            return Err(AzureError::Decode {
+                path: path_of(current),
+                message: format!(
+                    "nextLink points to {}, not to the ARM endpoint {}; not following it",
+                    url.origin().ascii_serialization(),
+                    arm.origin().ascii_serialization()
+                ),
+            });
+        }
+        Ok(url)
+    }
+
+    async fn pace(&self, url: &Url) {
+        let Some(sub) = subscription_of(url) else {
+            return;
+        };
+        let wait = {
+            let mut buckets = self.buckets.lock().await;
+            let b = buckets.entry(sub).or_default();
+            match b.remaining {
+                Some(r) if r <= self.options.low_water => {
+                    let now = Instant::now();
+                    let slot = b.next.filter(|n| *n > now).unwrap_or(now);
+                    b.next =
+                        Some(slot + Duration::from_secs(1) / self.options.refill_per_second.max(1));
+                    // Assume this request spends a token until a header says otherwise.
+                    b.remaining = Some(r.saturating_sub(1));
+                    Some(slot)
+                }
+                _ => None,
+            }
+        };
+        if let Some(at) = wait {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    async fn record_remaining(&self, url: &Url, headers: &reqwest::header::HeaderMap) {
+        let Some(sub) = subscription_of(url) else {
+            return;
+        };
+        let Some(r) = headers
+            .get("x-ms-ratelimit-remaining-subscription-reads")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u32>().ok())
+        else {
+            return;
+        };
+        let mut buckets = self.buckets.lock().await;
+        let b = buckets.entry(sub).or_default();
+        b.remaining = Some(r);
+        if r > self.options.low_water {
+            b.next = None;
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<serde_json::Value>,
+        audience: Audience,
+    ) -> Result<Vec<u8>, AzureError> {
+        let (scope, timeout) = match audience {
+            Audience::Arm => (&self.endpoints.arm_scope, self.options.arm_timeout),
+            Audience::LogAnalytics => (
+                &self.endpoints.log_analytics_scope,
+                self.options.query_timeout,
+            ),
+        };
+        if url.scheme() != "https" && !is_loopback(&url) {
+            return Err(AzureError::Config(format!(
+                "{}: refusing to send a bearer token over plain http",
+                path_of(&url)
+            )));
+        }
+        let path = path_of(&url);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            if audience == Audience::Arm {
+                self.pace(&url).await;
+            }
+            let token = self.tokens.token(scope).await?;
+            let result = {
+                let _permit = self.permits.acquire().await.expect("semaphore open");
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                let mut req = self
+                    .http
+                    .request(method.clone(), url.clone())
+                    .bearer_auth(&token)
+                    .timeout(timeout);
+                if let Some(b) = &body {
+                    req = req
+                        .json(b)
+                        .header("Prefer", format!("wait={}", timeout.as_secs().min(600)));
+                }
+                match req.send().await {
+                    Ok(resp) => {
+                        let status = resp.status();
+                        let headers = resp.headers().clone();
+                        match resp.bytes().await {
+                            Ok(bytes) => Ok((status, headers, bytes.to_vec())),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            let (delay, error) = match result {
+                Ok((status, headers, bytes)) => {
+                    if audience == Audience::Arm {
+                        self.record_remaining(&url, &headers).await;
+                    }
+                    if status.is_success() {
+                        return Ok(bytes);
+                    }
+                    let (code, message) = parse_error_body(&String::from_utf8_lossy(&bytes));
+                    let error = AzureError::Api {
+                        path: path.clone(),
+                        status: status.as_u16(),
+                        code,
+                        message,
+                    };
+                    if !retryable(status) {
+                        return Err(error);
+                    }
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (retry_after(&headers), error)
+                }
+                Err(e) => {
+                    let message = if e.is_timeout() {
+                        format!("no answer within {} s", timeout.as_secs())
+                    } else {
+                        // reqwest's message names the URL without credentials.
+                        format!("request failed: {}", e.without_url())
+                    };
+                    (
+                        None,
+                        AzureError::Transport {
+                            path: path.clone(),
+                            message,
+                        },
+                    )
+                }
+            };
+            if attempt >= self.options.max_attempts {
+                warn!("{path}: giving up after {attempt} attempts: {error}");
+                return Err(error);
+            }
+            let delay = delay.unwrap_or_else(|| {
+                let cap = self
+                    .options
+                    .backoff
+                    .saturating_mul(1 << (attempt - 1).min(6))
+                    .min(Duration::from_secs(30));
+                cap.mul_f64(fastrand::f64())
+            });
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            debug!(
+                "{path}: attempt {attempt} failed ({error}); retrying in {} ms",
+                delay.as_millis()
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Arm,
+    LogAnalytics,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscription_is_read_from_any_arm_path() {
+        let u = Url::parse("https://management.azure.com/subscriptions/ABC/resourceGroups/rg/providers/x?api-version=1").unwrap();
+        assert_eq!(subscription_of(&u).as_deref(), Some("abc"));
+        assert_eq!(
+            subscription_of(
+                &Url::parse("https://management.azure.com/subscriptions?api-version=1").unwrap()
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn retry_after_is_seconds_and_capped() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after", "9999".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
+        assert!(retryable(StatusCode::TOO_MANY_REQUESTS) && retryable(StatusCode::BAD_GATEWAY));
+        assert!(!retryable(StatusCode::FORBIDDEN) && !retryable(StatusCode::NOT_FOUND));
+    }
+}

@@ -1,0 +1,260 @@
+//! Audit-log evidence: the vaults are grouped by the Log Analytics workspace
+//! their AuditEvent logs reach, each workspace is resolved (ARM id →
+//! customerId), and ONE query per workspace returns the 401/403 groups of
+//! all its vaults, aggregated in KQL.
+use std::collections::BTreeMap;
+
+use chrono::SecondsFormat;
+use futures::stream::{self, StreamExt};
+use tracing::{info, warn};
+
+use crate::azure::client::AzureClient;
+use crate::azure::error::AzureError;
+use crate::azure::loganalytics::QueryResponse;
+use crate::azure::models::{DiagnosticSetting, ErrorDetail, Workspace};
+use crate::inventory::{
+    AuditLogs, AuditStatus, CallerIdentity, Collected, ForbiddenGroup, UnauthorizedGroup,
+    VaultInventory,
+};
+use crate::policy::input::norm_id;
+
+use super::progress::Progress;
+use super::{WORKSPACES_API, Window};
+
+/// The workspace a setting sends AuditEvent to: a non-empty workspaceId and
+/// an enabled AuditEvent entry or audit/allLogs group (as `kv/audit-logging`).
+fn audit_workspace(s: &DiagnosticSetting) -> Option<String> {
+    let ws = s
+        .properties
+        .workspace_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())?;
+    let audited = s.properties.logs.iter().any(|l| {
+        l.enabled
+            && (l
+                .category
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case("AuditEvent"))
+                || l.category_group.as_deref().is_some_and(|g| {
+                    g.eq_ignore_ascii_case("audit") || g.eq_ignore_ascii_case("allLogs")
+                }))
+    });
+    audited.then(|| norm_id(ws))
+}
+
+fn not_collected(reason: &str) -> AuditLogs {
+    AuditLogs {
+        status: AuditStatus::NotCollected,
+        reason: Some(reason.into()),
+        ..Default::default()
+    }
+}
+
+fn failed(workspace: &str, error: ErrorDetail) -> AuditLogs {
+    AuditLogs {
+        status: AuditStatus::Error,
+        workspace_id: Some(workspace.into()),
+        error: Some(error),
+        reason: None,
+        ..Default::default()
+    }
+}
+
+/// A workspace's ARM id, its GET, and its query's answer (when the GET worked).
+type WorkspaceAnswer = (
+    String,
+    Result<Workspace, AzureError>,
+    Option<Result<QueryResponse, AzureError>>,
+);
+
+/// Fills `auditLogs` of every vault; returns the workspaces read.
+pub async fn collect(
+    client: &AzureClient,
+    vaults: &mut [VaultInventory],
+    window: &Window,
+    progress: &Progress,
+) -> Vec<Workspace> {
+    // Which workspace each vault's audit logs reach (the first, in setting order).
+    let mut by_workspace: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, v) in vaults.iter_mut().enumerate() {
+        match &v.diagnostic_settings {
+            Collected::Ok { value } => match value.iter().find_map(audit_workspace) {
+                Some(ws) => by_workspace.entry(ws).or_default().push(i),
+                None => {
+                    v.audit_logs = not_collected(
+                        "no diagnostic setting sends AuditEvent to a Log Analytics workspace",
+                    )
+                }
+            },
+            _ => v.audit_logs = not_collected("the diagnostic settings could not be read"),
+        }
+    }
+    info!(workspaces = by_workspace.len(), "querying audit logs");
+    progress.add(by_workspace.len() as u64 * 2);
+    let results: Vec<WorkspaceAnswer> =
+        stream::iter(by_workspace.iter().map(|(ws_id, members)| {
+            let ids: Vec<String> = members
+                .iter()
+                .map(|i| vaults[*i].vault.id.clone())
+                .collect();
+            async move {
+                let ws = client
+                    .arm_get::<Workspace>(&format!(
+                        "{}?api-version={WORKSPACES_API}",
+                        ws_id.trim_start_matches('/')
+                    ))
+                    .await;
+                progress.inc(1);
+                let answer = match &ws {
+                    Ok(w) => {
+                        let query = crate::kql::audit_evidence(
+                            &ids,
+                            window.start,
+                            window.end,
+                            window.challenge_seconds,
+                        );
+                        let timespan = format!(
+                            "{}/{}",
+                            window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                            (window.end
+                                + chrono::Duration::seconds(window.challenge_seconds as i64))
+                            .to_rfc3339_opts(SecondsFormat::Secs, true)
+                        );
+                        let r = client
+                            .log_analytics_query(&w.properties.customer_id, &query, &timespan)
+                            .await
+                            .and_then(|body| {
+                                serde_json::from_slice::<QueryResponse>(&body).map_err(|e| {
+                                    AzureError::Decode {
+                                        path: format!(
+                                            "v1/workspaces/{}/query",
+                                            w.properties.customer_id
+                                        ),
+                                        message: e.to_string(),
+                                    }
+                                })
+                            });
+                        Some(r)
+                    }
+                    Err(_) => None,
+                };
+                progress.inc(1);
+                (ws_id.clone(), ws, answer)
+            }
+        }))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+
+    let mut workspaces = Vec::new();
+    for (ws_id, ws, answer) in results {
+        let members = &by_workspace[&ws_id];
+        let ws = match ws {
+            Ok(w) => w,
+            Err(e) => {
+                warn!("workspace {ws_id}: {e}");
+                for i in members {
+                    vaults[*i].audit_logs = failed(&ws_id, e.detail());
+                }
+                continue;
+            }
+        };
+        match answer {
+            Some(Ok(resp)) => fill(vaults, members, &ws_id, &resp, window),
+            Some(Err(e)) => {
+                warn!("audit logs of workspace {ws_id}: {e}");
+                for i in members {
+                    vaults[*i].audit_logs = failed(&ws_id, e.detail());
+                }
+            }
+            None => {}
+        }
+        workspaces.push(ws);
+    }
+    workspaces
+}
+
+/// Turns the query's rows into each vault's groups.
+fn fill(
+    vaults: &mut [VaultInventory],
+    members: &[usize],
+    ws_id: &str,
+    resp: &QueryResponse,
+    window: &Window,
+) {
+    let partial = resp.problem();
+    let base = AuditLogs {
+        status: if partial.is_some() {
+            AuditStatus::Partial
+        } else {
+            AuditStatus::Ok
+        },
+        workspace_id: Some(ws_id.to_string()),
+        tables: vec!["AzureDiagnostics".into(), "AZKVAuditLogs".into()],
+        window_start: Some(window.start.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        window_end: Some(window.end.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        challenge_window_seconds: Some(window.challenge_seconds),
+        unauthorized: vec![],
+        forbidden: vec![],
+        error: partial.clone(),
+        reason: None,
+    };
+    let mut per_vault: BTreeMap<String, AuditLogs> = members
+        .iter()
+        .map(|i| (norm_id(&vaults[*i].vault.id), base.clone()))
+        .collect();
+    if let Some(table) = resp.primary() {
+        for row in table.rows() {
+            let Some(logs) = per_vault.get_mut(&norm_id(&row.string("vault"))) else {
+                continue;
+            };
+            let identity = CallerIdentity {
+                upn: row.opt_string("upn"),
+                app_id: row.opt_string("appId"),
+                object_id: row.opt_string("objectId"),
+            };
+            let operations: Vec<String> = match row.dynamic("operations") {
+                serde_json::Value::Array(a) => a
+                    .into_iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => vec![],
+            };
+            let count = row.u64("count").unwrap_or(0);
+            match row.string("kind").as_str() {
+                "unauthorized" => {
+                    let challenges = row.u64("challenges").unwrap_or(0).min(count);
+                    logs.unauthorized.push(UnauthorizedGroup {
+                        caller_ip: row.string("callerIp"),
+                        client: row.string("client"),
+                        identity,
+                        count,
+                        challenges,
+                        unexplained: count - challenges,
+                        first_seen: row.string("firstSeen"),
+                        last_seen: row.string("lastSeen"),
+                        last_unexplained: row.opt_string("lastUnexplained"),
+                        operations,
+                    });
+                }
+                "forbidden" => logs.forbidden.push(ForbiddenGroup {
+                    caller_ip: row.string("callerIp"),
+                    client: row.string("client"),
+                    identity,
+                    count,
+                    first_seen: row.string("firstSeen"),
+                    last_seen: row.string("lastSeen"),
+                    operations,
+                    result_description: row.opt_string("resultDescription"),
+                }),
+                other => warn!("audit query returned a row of unknown kind {other:?}"),
+            }
+        }
+    }
+    for i in members {
+        if let Some(l) = per_vault.remove(&norm_id(&vaults[*i].vault.id)) {
+            vaults[*i].audit_logs = l;
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Collectors: fill an inventory from ARM and Log Analytics, concurrently,
+//! with the minimum of requests:
+//!
+//! | request | how many |
+//! |---|---|
+//! | `GET /subscriptions` (or one GET per `--subscription`) | 1 page per 100 subscriptions |
+//! | vaults of a subscription (or resource group), paged | 1 per subscription per page |
+//! | activity-log alerts, action groups, scheduled query rules | 3 per subscription (+ pages) |
+//! | diagnostic settings of a vault | 1 per vault |
+//! | diagnostic categories | 1 per scan (once per resource type) |
+//! | workspace (ARM id → customerId) | 1 per workspace the vaults log to |
+//! | Log Analytics query | 1 per workspace, for all of its vaults |
+//!
+//! A request that fails makes only what depends on it unreadable (recorded
+//! in the inventory as an error); listing subscriptions or vaults failing
+//! stops the scan, since vaults never listed could not even be named.
+pub mod alerts;
+pub mod audit_logs;
+pub mod progress;
+pub mod subscriptions;
+pub mod vaults;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::stream::{self, StreamExt};
+use tracing::info;
+
+use crate::azure::client::AzureClient;
+use crate::azure::error::AzureError;
+use crate::inventory::{
+    Generator, Inventory, SCHEMA_VERSION, SubscriptionInventory, VaultInventory,
+};
+use progress::Progress;
+
+/// api-versions (see docs/scan.md).
+pub const SUBSCRIPTIONS_API: &str = "2022-12-01";
+pub const VAULTS_API: &str = "2026-02-01";
+pub const DIAGNOSTIC_SETTINGS_API: &str = "2021-05-01-preview";
+pub const ACTIVITY_LOG_ALERTS_API: &str = "2020-10-01";
+pub const ACTION_GROUPS_API: &str = "2023-01-01";
+pub const SCHEDULED_QUERY_RULES_API: &str = "2026-03-01";
+pub const WORKSPACES_API: &str = "2025-02-01";
+
+/// Which vaults to scan.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Subscription ids; empty = every enabled subscription the identity sees.
+    pub subscriptions: Vec<String>,
+    pub resource_group: Option<String>,
+    /// Vault names or ARM ids; empty = all.
+    pub vaults: Vec<String>,
+}
+
+impl Scope {
+    fn wants(&self, vault: &crate::azure::models::Vault) -> bool {
+        self.vaults.is_empty()
+            || self.vaults.iter().any(|v| {
+                v.eq_ignore_ascii_case(&vault.name)
+                    || crate::policy::input::norm_id(v) == crate::policy::input::norm_id(&vault.id)
+            })
+    }
+}
+
+/// The audit-log window and pairing.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub challenge_seconds: u32,
+}
+
+/// Collects the inventory of `scope`.
+pub async fn collect(
+    client: Arc<AzureClient>,
+    scope: &Scope,
+    window: &Window,
+    progress: &Progress,
+) -> Result<Inventory, AzureError> {
+    let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let subs = subscriptions::list(&client, scope).await?;
+    info!(subscriptions = subs.len(), "subscriptions selected");
+    progress.add(subs.len() as u64 * 4);
+
+    // Per subscription: its vaults (fatal if unreadable) and its alert lists.
+    let per_sub = stream::iter(subs.into_iter().map(|s| {
+        let client = client.clone();
+        async move {
+            let id = s.subscription_id.clone();
+            let (vaults, alerts, groups, rules) = tokio::join!(
+                vaults::list(&client, &id, scope),
+                alerts::activity_log_alerts(&client, &id),
+                alerts::action_groups(&client, &id),
+                alerts::scheduled_query_rules(&client, &id),
+            );
+            progress.inc(4);
+            let vaults = vaults?;
+            Ok::<_, AzureError>((
+                SubscriptionInventory {
+                    subscription: s,
+                    activity_log_alerts: alerts,
+                    action_groups: groups,
+                    scheduled_query_rules: rules,
+                },
+                vaults,
+            ))
+        }
+    }))
+    .buffer_unordered(8)
+    .collect::<Vec<_>>()
+    .await;
+    let mut subscriptions = Vec::new();
+    let mut found = Vec::new();
+    for r in per_sub {
+        let (s, v) = r?;
+        subscriptions.push(s);
+        found.extend(v);
+    }
+    subscriptions.sort_by(|a, b| {
+        a.subscription
+            .subscription_id
+            .cmp(&b.subscription.subscription_id)
+    });
+    found.sort_by_key(|v| v.id.to_ascii_lowercase());
+    info!(vaults = found.len(), "vaults found");
+    progress.add(found.len() as u64);
+
+    // Per vault: its diagnostic settings.
+    let mut vaults: Vec<VaultInventory> = stream::iter(found.into_iter().map(|v| {
+        let client = client.clone();
+        async move {
+            let settings = vaults::diagnostic_settings(&client, &v.id).await;
+            progress.inc(1);
+            VaultInventory {
+                vault: v,
+                diagnostic_settings: settings,
+                audit_logs: Default::default(),
+            }
+        }
+    }))
+    .buffer_unordered(client_concurrency(&client))
+    .collect()
+    .await;
+    vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
+
+    let diagnostic_categories = vaults::categories(&client, &vaults).await;
+    let workspaces = audit_logs::collect(&client, &mut vaults, window, progress).await;
+
+    Ok(Inventory {
+        schema: None,
+        schema_version: SCHEMA_VERSION,
+        generated_at,
+        generator: Generator {
+            name: "kvaudit".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            kind: "scan".into(),
+        },
+        subscriptions,
+        vaults,
+        workspaces,
+        diagnostic_categories,
+    })
+}
+
+fn client_concurrency(_client: &AzureClient) -> usize {
+    // The client's semaphore bounds requests in flight; this bounds the
+    // futures waiting for it, so memory stays flat for large tenants.
+    64
+}
+
+/// `24h`, `7d`, `90m` → a duration.
+pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number and a unit, such as 24h, 7d or 90m"))?;
+    let d = match unit {
+        "m" | "min" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?}; use m, h or d (e.g. 24h)"
+            ));
+        }
+    };
+    if n <= 0 || d > chrono::Duration::days(730) {
+        return Err(format!(
+            "{s:?}: must be more than 0 and at most 730d (Log Analytics' longest retention)"
+        ));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_accepts_minutes_hours_days() {
+        assert_eq!(parse_since("24h").unwrap(), chrono::Duration::hours(24));
+        assert_eq!(parse_since("7d").unwrap(), chrono::Duration::days(7));
+        assert_eq!(parse_since("90m").unwrap(), chrono::Duration::minutes(90));
+        assert!(parse_since("1w").unwrap_err().contains("unknown unit"));
+        assert!(parse_since("0h").is_err());
+        assert!(parse_since("h").is_err());
+    }
+}

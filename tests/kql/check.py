@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Check kvaudit's Log Analytics query with both KQL engines.
+
+    eval "$(bash scripts/kql-tools.sh)"
+    "$KVAUDIT_KQL_PYTHON" tests/kql/check.py
+
+1. Microsoft's Kusto language service (tests/kql/validate.js) analyses src/kql/audit_evidence.kql with
+   zero errors, and infers exactly the result columns and types of tests/fixtures/audit/expected.json.
+   Negative controls: broken variants of the query (a misspelt column, a flattened column without
+   column_ifexists, a syntax error, a union without isfuzzy) must each be rejected.
+2. duckdb-kql (tests/kql/engine.py) runs the query on each seeded workspace of expected.json; the result
+   must equal the hand-computed rows exactly: same columns and types, same rows in the same order,
+   same values (a dynamic cell must be a JSON-encoded string whose decoded value is the expected one).
+   Negative controls: a different challenge window must change the result, and a broken query must make
+   engine.py fail with a one-line message.
+
+Run it with the Python of $KVAUDIT_TOOLS/venv (it runs engine.py with the same interpreter). Prints one
+line per check and a closing "N passed, M failed"; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KQL_DIR = ROOT / "tests" / "kql"
+FIXTURES = ROOT / "tests" / "fixtures" / "audit"
+EXPECTED = FIXTURES / "expected.json"
+
+results: list[tuple[str, bool]] = []
+
+
+def record(name: str, ok: bool, detail: str = "") -> None:
+    results.append((name, ok))
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f"\n     {detail}" if detail and not ok else ""))
+
+
+def run(cmd: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def node() -> str:
+    return os.environ.get("NODE", "node")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. Kusto language service
+
+
+def validate(path: Path) -> subprocess.CompletedProcess:
+    return run([node(), str(KQL_DIR / "validate.js"), str(path)])
+
+
+def check_language_service(query_path: Path, columns: list[dict], tmp: Path) -> None:
+    proc = validate(query_path)
+    out = proc.stdout + proc.stderr
+    record(f"validate.js: {query_path.relative_to(ROOT)} has no error", proc.returncode == 0 and "ok: " in out,
+           out.strip())
+    want = ", ".join(f"{c['name']}:{c['type']}" for c in columns)
+    schema = [line.split(": ", 2)[2] for line in proc.stdout.splitlines() if line.startswith("schema: ")]
+    record("validate.js: inferred result schema equals expected.json columns", schema == [want],
+           f"inferred {schema}, expected [{want!r}]")
+
+    query = query_path.read_text()
+    broken = {
+        "CallerIpAddress in the AzureDiagnostics leg (it is CallerIPAddress there)":
+            ("ip = tostring(CallerIPAddress)", "ip = tostring(CallerIpAddress)"),
+        "a flattened column without column_ifexists":
+            ('tostring(column_ifexists("identity_claim_upn_s", ""))', "tostring(identity_claim_upn_s)"),
+        "a syntax error": ("| where status == 403 and", "| wher status == 403 and"),
+        "a union without isfuzzy=true": ("union isfuzzy=true", "union"),
+    }
+    for label, (old, new) in broken.items():
+        if old not in query:
+            record(f"validate.js rejects {label}", False, f"the query no longer contains {old!r}")
+            continue
+        bad = tmp / "broken.kql"
+        bad.write_text(query.replace(old, new, 1))
+        proc = validate(bad)
+        record(f"validate.js rejects {label}", proc.returncode == 1 and "Error" in proc.stdout,
+               f"exit {proc.returncode}: {(proc.stdout + proc.stderr).strip()[:400]}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. duckdb-kql
+
+
+def engine(tables: Path, query_path: Path, params: dict[str, str]) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(KQL_DIR / "engine.py"), "--tables", str(tables), "--query", str(query_path)]
+    for name, value in params.items():
+        cmd += ["--set", f"{name}={value}"]
+    return run(cmd)
+
+
+def compare(result: dict, columns: list[dict], rows: list[dict]) -> list[str]:
+    """Differences between an engine response and the expected columns/rows (empty when equal)."""
+    diffs: list[str] = []
+    tables = result.get("tables")
+    if not isinstance(tables, list) or len(tables) != 1 or tables[0].get("name") != "PrimaryResult":
+        return [f"expected one PrimaryResult table, got {str(tables)[:200]}"]
+    table = tables[0]
+    if table.get("columns") != columns:
+        diffs.append(f"columns differ:\n       got      {table.get('columns')}\n       expected {columns}")
+        return diffs
+    got_rows = table.get("rows", [])
+    if len(got_rows) != len(rows):
+        diffs.append(f"{len(got_rows)} rows, expected {len(rows)}")
+    for i, (got, want) in enumerate(zip(got_rows, rows)):
+        if len(got) != len(columns):
+            diffs.append(f"row {i}: {len(got)} cells, expected {len(columns)}")
+            continue
+        for col, value in zip(columns, got):
+            name, kind = col["name"], col["type"]
+            expected = want.get(name)
+            if kind == "dynamic" and value is not None:
+                if not isinstance(value, str):
+                    diffs.append(f"row {i} {name}: dynamic must be a JSON-encoded string, got {value!r}")
+                    continue
+                value = json.loads(value)
+            if kind in ("long", "int") and value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                diffs.append(f"row {i} {name}: {value!r} is not a JSON integer")
+            if value != expected:
+                diffs.append(f"row {i} ({want.get('kind')} {want.get('callerIp')}) {name}: got {value!r}, expected {expected!r}")
+        extra = set(want) - {c["name"] for c in columns}
+        if extra:
+            diffs.append(f"expected row {i} has unknown keys {sorted(extra)}")
+    for i in range(len(rows), len(got_rows)):
+        diffs.append(f"unexpected row {i}: {got_rows[i]}")
+    return diffs
+
+
+def check_engine(query_path: Path, expected: dict, tmp: Path) -> None:
+    base = dict(expected["parameters"])
+    columns = expected["columns"]
+    for name, ws in expected["workspaces"].items():
+        params = dict(base, VAULT_IDS=f"dynamic({json.dumps(ws['vaults'])})")
+        proc = engine(FIXTURES / name, query_path, params)
+        label = f"engine.py: {name} gives the {len(ws['rows'])} expected rows"
+        if proc.returncode != 0:
+            record(label, False, f"exit {proc.returncode}: {proc.stderr.strip()}")
+            continue
+        try:
+            result = json.loads(proc.stdout)
+        except ValueError as exc:
+            record(label, False, f"output is not JSON: {exc}")
+            continue
+        diffs = compare(result, columns, ws["rows"])
+        record(label, not diffs, "\n     ".join(diffs[:40]))
+
+    # Negative control: a 70 s window makes the 401 answered after 61 s a challenge.
+    name = "workspace-a.json"
+    ws = expected["workspaces"][name]
+    params = dict(base, VAULT_IDS=f"dynamic({json.dumps(ws['vaults'])})", CHALLENGE_SECONDS="70")
+    proc = engine(FIXTURES / name, query_path, params)
+    differs = proc.returncode == 0 and bool(compare(json.loads(proc.stdout), columns, ws["rows"]))
+    record("control: CHALLENGE_SECONDS=70 changes the workspace-a result", differs,
+           f"exit {proc.returncode}: {proc.stderr.strip()}")
+
+    # Negative control: a broken query fails with one line on stderr.
+    bad = tmp / "bad.kql"
+    bad.write_text("AZKVAuditLogs | wher HttpStatusCode == 401")
+    proc = engine(FIXTURES / name, bad, {})
+    record("control: engine.py fails on a broken query with a one-line message",
+           proc.returncode != 0 and proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1,
+           f"exit {proc.returncode}, stderr {proc.stderr!r}")
+
+
+def main() -> int:
+    import tempfile
+
+    expected = json.loads(EXPECTED.read_text())
+    query_path = ROOT / expected["query"]
+    with tempfile.TemporaryDirectory(prefix="kvaudit-kql-") as d:
+        tmp = Path(d)
+        check_language_service(query_path, expected["columns"], tmp)
+        check_engine(query_path, expected, tmp)
+    failed = sum(1 for _, ok in results if not ok)
+    print(f"kql: {len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,598 @@
+//! A fake Azure for tests and benchmarks: ARM and the Log Analytics query
+//! API on one loopback port, speaking the real REST shapes. The tenant comes
+//! from an inventory-format file (its `auditLogs` are ignored); each
+//! workspace's audit rows come from a tables file, and queries are executed
+//! for real by duckdb-kql (tests/kql/engine.py).
+//!
+//! Faults: 429 with Retry-After, transient 503s, a persistent 403 on chosen
+//! paths, per-audience token checks, added latency, and an emulated ARM
+//! token bucket per subscription.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+pub const ARM_TOKEN: &str = "fake-arm-token";
+pub const LA_TOKEN: &str = "fake-la-token";
+
+/// Knobs for one fake.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// The first N ARM requests answer 429 with `Retry-After: 1`.
+    pub throttle_first: u64,
+    /// Every Nth request (by count) answers 503 once.
+    pub transient_every: u64,
+    /// Path fragments (lower case) answered with a persistent 403.
+    pub forbidden: Vec<String>,
+    /// Added to every request.
+    pub latency: Duration,
+    /// Emulate ARM's per-subscription read bucket: (size, refill per second).
+    pub bucket: Option<(f64, f64)>,
+    /// Vaults per page in vault lists.
+    pub page_size: usize,
+    /// Workspace query answers with PartialError (customerId).
+    pub partial: Vec<String>,
+}
+
+pub struct Tenant {
+    pub subscriptions: Vec<Value>,
+    /// subscription id → its inventory entry
+    pub subscription_entries: BTreeMap<String, Value>,
+    pub vaults: Vec<Value>,
+    pub workspaces: Vec<Value>,
+    pub categories: Value,
+    /// customerId → tables file
+    pub tables: HashMap<String, PathBuf>,
+}
+
+impl Tenant {
+    /// From an inventory-format file and `customerId → tables file`.
+    pub fn load(inventory: &Path, tables: HashMap<String, PathBuf>) -> Tenant {
+        let inv: Value =
+            serde_json::from_str(&std::fs::read_to_string(inventory).unwrap()).unwrap();
+        let subs = inv["subscriptions"].as_array().cloned().unwrap_or_default();
+        Tenant {
+            subscriptions: subs.iter().map(|s| s["subscription"].clone()).collect(),
+            subscription_entries: subs
+                .iter()
+                .map(|s| {
+                    (
+                        s["subscription"]["subscriptionId"]
+                            .as_str()
+                            .unwrap()
+                            .to_lowercase(),
+                        s.clone(),
+                    )
+                })
+                .collect(),
+            vaults: inv["vaults"].as_array().cloned().unwrap_or_default(),
+            workspaces: inv["workspaces"].as_array().cloned().unwrap_or_default(),
+            categories: inv["diagnosticCategories"]["microsoft.keyvault/vaults"].clone(),
+            tables,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub queries: AtomicU64,
+    pub by_kind: Mutex<BTreeMap<String, u64>>,
+    /// Query texts received.
+    pub query_texts: Mutex<Vec<String>>,
+}
+
+struct Shared {
+    tenant: Tenant,
+    faults: Faults,
+    counters: Arc<Counters>,
+    base: String,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    python: PathBuf,
+    engine: PathBuf,
+}
+
+pub struct FakeAzure {
+    pub addr: SocketAddr,
+    pub counters: Arc<Counters>,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl FakeAzure {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Starts the fake on 127.0.0.1 on a runtime of its own.
+    pub fn start(tenant: Tenant, faults: Faults) -> FakeAzure {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (addr, counters) = rt.block_on(serve(tenant, faults));
+        FakeAzure {
+            addr,
+            counters,
+            _runtime: Some(rt),
+        }
+    }
+}
+
+/// The python with duckdb-kql, and the engine script.
+pub fn kql_engine() -> (PathBuf, PathBuf) {
+    let tools = std::env::var("KVAUDIT_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/kvaudit-tools")
+        });
+    let python = tools.join("venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run scripts/kql-tools.sh (scripts/test.sh does)",
+        python.display()
+    );
+    (
+        python,
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kql/engine.py"),
+    )
+}
+
+pub async fn serve(tenant: Tenant, faults: Faults) -> (SocketAddr, Arc<Counters>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counters = Arc::new(Counters::default());
+    let (python, engine) = kql_engine();
+    let shared = Arc::new(Shared {
+        tenant,
+        faults,
+        counters: counters.clone(),
+        base: format!("http://{addr}"),
+        buckets: Mutex::new(HashMap::new()),
+        python,
+        engine,
+    });
+    let app = axum::Router::new().fallback(handle).with_state(shared);
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (addr, counters)
+}
+
+fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        json!({"error": {"code": code, "message": message}}).to_string(),
+    )
+        .into_response()
+}
+
+fn flat_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        json!({"code": code, "message": message}).to_string(),
+    )
+        .into_response()
+}
+
+fn ok_json(v: Value, remaining: Option<u64>) -> Response {
+    let mut r = (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        v.to_string(),
+    )
+        .into_response();
+    if let Some(n) = remaining {
+        r.headers_mut().insert(
+            "x-ms-ratelimit-remaining-subscription-reads",
+            n.to_string().parse().unwrap(),
+        );
+    }
+    r
+}
+
+fn subscription_of(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    parts
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case("subscriptions"))
+        .and_then(|i| parts.get(i + 1))
+        .map(|s| s.to_lowercase())
+}
+
+async fn handle(
+    State(s): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let n = s.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    if !s.faults.latency.is_zero() {
+        tokio::time::sleep(s.faults.latency).await;
+    }
+    let path = uri.path().to_string();
+    let lower = path.to_lowercase();
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let is_la = lower.starts_with("/v1/");
+    // Tokens per audience.
+    let want = if is_la { LA_TOKEN } else { ARM_TOKEN };
+    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        Some(v) if v == format!("Bearer {want}") => {}
+        Some(v) if v.starts_with("Bearer ") => {
+            return arm_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationTokenAudience",
+                "The access token has been obtained for wrong audience or resource.",
+            );
+        }
+        _ => {
+            return arm_error(
+                StatusCode::UNAUTHORIZED,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+            );
+        }
+    }
+    if !is_la && !query.contains_key("api-version") {
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        );
+    }
+    // Faults.
+    if !is_la && n <= s.faults.throttle_first {
+        s.counters.throttled.fetch_add(1, Ordering::SeqCst);
+        let mut r = arm_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "SubscriptionRequestsThrottled",
+            "Number of 'read' requests for subscription exceeded. Please try again after '1' seconds.",
+        );
+        r.headers_mut().insert("retry-after", "1".parse().unwrap());
+        return r;
+    }
+    if s.faults.transient_every > 0 && n % s.faults.transient_every == 0 {
+        return arm_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable.",
+        );
+    }
+    if s.faults
+        .forbidden
+        .iter()
+        .any(|f| lower.contains(f.as_str()))
+    {
+        return if lower.contains("/diagnosticsettings") {
+            flat_error(
+                StatusCode::FORBIDDEN,
+                "AuthorizationFailed",
+                "The client does not have authorization to perform action 'microsoft.insights/diagnosticSettings/read' over scope; if access was recently granted, please refresh your credentials.",
+            )
+        } else {
+            arm_error(
+                StatusCode::FORBIDDEN,
+                "InsufficientAccessError",
+                "The provided credentials have insufficient access to perform the requested operation",
+            )
+        };
+    }
+    let mut remaining = None;
+    if let (false, Some((size, refill)), Some(sub)) =
+        (is_la, s.faults.bucket, subscription_of(&path))
+    {
+        let mut buckets = s.buckets.lock().unwrap();
+        let now = Instant::now();
+        let (tokens, at) = buckets.entry(sub).or_insert((size, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * refill).min(size);
+        *at = now;
+        if *tokens < 1.0 {
+            s.counters.throttled.fetch_add(1, Ordering::SeqCst);
+            let wait = ((1.0 - *tokens) / refill).ceil().max(1.0);
+            let mut r = arm_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "SubscriptionRequestsThrottled",
+                "Number of 'read' requests for subscription exceeded.",
+            );
+            r.headers_mut()
+                .insert("retry-after", format!("{wait}").parse().unwrap());
+            return r;
+        }
+        *tokens -= 1.0;
+        remaining = Some(tokens.floor() as u64);
+    }
+    route(&s, &method, &lower, &query, &body, remaining).await
+}
+
+fn count(s: &Shared, kind: &str) {
+    *s.counters
+        .by_kind
+        .lock()
+        .unwrap()
+        .entry(kind.to_string())
+        .or_default() += 1;
+}
+
+async fn route(
+    s: &Shared,
+    method: &Method,
+    lower: &str,
+    query: &HashMap<String, String>,
+    body: &Bytes,
+    remaining: Option<u64>,
+) -> Response {
+    let parts: Vec<&str> = lower.trim_matches('/').split('/').collect();
+    // Log Analytics.
+    if let ["v1", "workspaces", guid, "query"] = parts.as_slice() {
+        count(s, "query");
+        if method != Method::POST {
+            return arm_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "use POST",
+            );
+        }
+        return run_query(s, guid, body).await;
+    }
+    if method != Method::GET {
+        return arm_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "read-only fake",
+        );
+    }
+    let list = |kind: &str, items: Vec<Value>| -> Response {
+        count(s, kind);
+        ok_json(json!({"value": items}), remaining)
+    };
+    match parts.as_slice() {
+        ["subscriptions"] => list("subscriptions", s.tenant.subscriptions.clone()),
+        ["subscriptions", sub] => {
+            count(s, "subscription");
+            match s.tenant.subscriptions.iter().find(|x| {
+                x["subscriptionId"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(sub)
+            }) {
+                Some(x) => ok_json(x.clone(), remaining),
+                None => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "SubscriptionNotFound",
+                    &format!("The subscription '{sub}' could not be found."),
+                ),
+            }
+        }
+        [
+            "subscriptions",
+            sub,
+            "providers",
+            "microsoft.keyvault",
+            "vaults",
+        ] => vault_page(s, sub, None, query, remaining),
+        [
+            "subscriptions",
+            sub,
+            "resourcegroups",
+            rg,
+            "providers",
+            "microsoft.keyvault",
+            "vaults",
+        ] => vault_page(s, sub, Some(rg), query, remaining),
+        [
+            "subscriptions",
+            sub,
+            "providers",
+            "microsoft.insights",
+            what,
+        ] => {
+            let key = match *what {
+                "activitylogalerts" => "activityLogAlerts",
+                "actiongroups" => "actionGroups",
+                "scheduledqueryrules" => "scheduledQueryRules",
+                _ => return arm_error(StatusCode::NOT_FOUND, "NotFound", "no such provider path"),
+            };
+            count(s, key);
+            let entry = s
+                .tenant
+                .subscription_entries
+                .get(*sub)
+                .map(|e| e[key].clone())
+                .unwrap_or(Value::Null);
+            match entry["status"].as_str() {
+                Some("ok") => ok_json(json!({"value": entry["value"]}), remaining),
+                Some("error") => arm_error(
+                    StatusCode::FORBIDDEN,
+                    entry["error"]["code"]
+                        .as_str()
+                        .unwrap_or("AuthorizationFailed"),
+                    entry["error"]["message"].as_str().unwrap_or(""),
+                ),
+                _ => ok_json(json!({"value": []}), remaining),
+            }
+        }
+        _ if lower.ends_with("/providers/microsoft.insights/diagnosticsettings") => {
+            count(s, "diagnosticSettings");
+            let vault_id =
+                &lower[..lower.len() - "/providers/microsoft.insights/diagnosticsettings".len()];
+            match s
+                .tenant
+                .vaults
+                .iter()
+                .find(|v| v["vault"]["id"].as_str().unwrap().to_lowercase() == vault_id)
+            {
+                Some(v) => match v["diagnosticSettings"]["status"].as_str() {
+                    Some("ok") => ok_json(
+                        json!({"value": v["diagnosticSettings"]["value"]}),
+                        remaining,
+                    ),
+                    _ => flat_error(
+                        StatusCode::FORBIDDEN,
+                        "AuthorizationFailed",
+                        "The client does not have authorization to perform action 'microsoft.insights/diagnosticSettings/read'.",
+                    ),
+                },
+                None => flat_error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    "The Resource was not found.",
+                ),
+            }
+        }
+        _ if lower.ends_with("/providers/microsoft.insights/diagnosticsettingscategories") => {
+            count(s, "diagnosticSettingsCategories");
+            ok_json(json!({"value": s.tenant.categories}), remaining)
+        }
+        _ if lower.contains("/providers/microsoft.operationalinsights/workspaces/") => {
+            count(s, "workspace");
+            match s
+                .tenant
+                .workspaces
+                .iter()
+                .find(|w| w["id"].as_str().unwrap().to_lowercase() == lower)
+            {
+                Some(w) => ok_json(w.clone(), remaining),
+                None => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    "The Resource 'Microsoft.OperationalInsights/workspaces' was not found.",
+                ),
+            }
+        }
+        _ => arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceType",
+            &format!("no route for {lower}"),
+        ),
+    }
+}
+
+fn vault_page(
+    s: &Shared,
+    sub: &str,
+    rg: Option<&str>,
+    query: &HashMap<String, String>,
+    remaining: Option<u64>,
+) -> Response {
+    count(s, "vaults");
+    let all: Vec<Value> = s
+        .tenant
+        .vaults
+        .iter()
+        .map(|v| v["vault"].clone())
+        .filter(|v| {
+            let id = v["id"].as_str().unwrap().to_lowercase();
+            id.starts_with(&format!("/subscriptions/{sub}/"))
+                && rg.is_none_or(|rg| id.contains(&format!("/resourcegroups/{rg}/")))
+        })
+        .collect();
+    let size = if s.faults.page_size == 0 {
+        1000
+    } else {
+        s.faults.page_size
+    };
+    let skip: usize = query
+        .get("$skiptoken")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = all.iter().skip(skip).take(size).cloned().collect();
+    let mut body = json!({"value": page});
+    if skip + size < all.len() {
+        // Like ARM: an absolute link, api-version and $skiptoken in the query.
+        let rg_part = rg
+            .map(|r| format!("/resourceGroups/{r}"))
+            .unwrap_or_default();
+        body["nextLink"] = json!(format!(
+            "{}/subscriptions/{sub}{rg_part}/providers/Microsoft.KeyVault/vaults?api-version=2026-02-01&$skiptoken={}",
+            s.base,
+            skip + size
+        ));
+    }
+    ok_json(body, remaining)
+}
+
+async fn run_query(s: &Shared, guid: &str, body: &Bytes) -> Response {
+    s.counters.queries.fetch_add(1, Ordering::SeqCst);
+    let req: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadArgumentError",
+                &format!("body is not JSON: {e}"),
+            );
+        }
+    };
+    let Some(query) = req["query"].as_str() else {
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadArgumentError",
+            "The request had some invalid properties",
+        );
+    };
+    s.counters
+        .query_texts
+        .lock()
+        .unwrap()
+        .push(query.to_string());
+    let Some(tables) = s.tenant.tables.get(guid) else {
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "WorkspaceNotFoundError",
+            &format!("Workspace {guid} not found"),
+        );
+    };
+    let mut child = tokio::process::Command::new(&s.python)
+        .arg(&s.engine)
+        .arg("--tables")
+        .arg(tables)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python starts");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(query.as_bytes()).await.unwrap();
+    }
+    let out = child.wait_with_output().await.unwrap();
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr).to_string();
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "SemanticError",
+            &format!("the KQL engine rejected the query: {msg}"),
+        );
+    }
+    let mut resp: Value = serde_json::from_slice(&out.stdout).expect("engine prints JSON");
+    if s.faults
+        .partial
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(guid))
+    {
+        resp["error"] = json!({"code": "PartialError", "message": "There were some errors when processing your query.", "details": [{"code": "EngineError", "message": "Query execution exceeded limits"}]});
+    }
+    ok_json(resp, None)
+}
