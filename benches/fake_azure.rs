@@ -1,7 +1,8 @@
 //! Runs the tests' fake Azure as a server, for benchmarks and manual tries:
 //!
 //!     cargo run --release --example fake-azure -- --tenant INVENTORY.json \
-//!         [--tables CUSTOMER_ID=TABLES.json]... [--latency-ms 20] [--bucket 250,25] [--page-size 100]
+//!         [--tables CUSTOMER_ID=TABLES.json]... [--empty-workspaces] [--latency-ms 20]
+//!         [--bucket 250,25] [--page-size 100]
 //!
 //! It prints its URL, then serves until killed. Point kvaudit at it with
 //! `--auth cli --arm-endpoint URL --log-analytics-endpoint URL` and the fake
@@ -33,6 +34,11 @@ fn main() {
                 faults.latency = Duration::from_millis(v.parse().expect("--latency-ms N"))
             }
             "--page-size" => faults.page_size = v.parse().expect("--page-size N"),
+            "--empty-workspaces" => {
+                faults.empty_workspaces = true;
+                i += 1;
+                continue;
+            }
             "--bucket" => {
                 let (size, refill) = v.split_once(',').expect("--bucket SIZE,REFILL");
                 faults.bucket = Some((size.parse().unwrap(), refill.parse().unwrap()));

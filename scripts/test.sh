@@ -3,6 +3,9 @@
 #   format and lint checks, the Rust test suites, the built-in policies' own
 #   tests, and the demo's SARIF through the Microsoft SARIF multitool and the
 #   SARIF 2.1.0 JSON schema.
+#   The audit query is executed by duckdb-kql and validated by Microsoft's
+#   Kusto language service (tests/kql/check.py); the scan tests run the real
+#   binary against an in-repo fake Azure whose queries duckdb-kql executes.
 # It installs what it needs (npm, pip, apt) into $KVAUDIT_TOOLS
 # (default ~/.cache/kvaudit-tools) on first use. Exits non-zero on any failure.
 set -euo pipefail
@@ -40,6 +43,11 @@ fi
 "$mt" --version | head -1
 "$tools/venv/bin/python" -c 'import jsonschema; print("jsonschema", jsonschema.__version__)' 2>/dev/null ||
   "$tools/venv/bin/pip" show jsonschema | head -2
+
+step "KQL engines (duckdb-kql from PyPI, Kusto language service from npm) and the audit query"
+eval "$(bash scripts/kql-tools.sh)"
+export KVAUDIT_KQL_NODE_MODULES
+"$KVAUDIT_KQL_PYTHON" tests/kql/check.py
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

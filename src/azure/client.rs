@@ -48,8 +48,10 @@ impl Default for ClientOptions {
             query_timeout: Duration::from_secs(240),
             max_attempts: 6,
             backoff: Duration::from_millis(500),
-            low_water: 40,
-            refill_per_second: 25,
+            low_water: 25,
+            // ARM refills 25 reads per second; staying just under it lets the
+            // bucket recover instead of hovering at zero.
+            refill_per_second: 24,
         }
     }
 }

@@ -125,22 +125,24 @@ pub async fn collect(
     info!(vaults = found.len(), "vaults found");
     progress.add(found.len() as u64);
 
-    // Per vault: its diagnostic settings.
-    let mut vaults: Vec<VaultInventory> = stream::iter(found.into_iter().map(|v| {
-        let client = client.clone();
-        async move {
-            let settings = vaults::diagnostic_settings(&client, &v.id).await;
-            progress.inc(1);
-            VaultInventory {
-                vault: v,
-                diagnostic_settings: settings,
-                audit_logs: Default::default(),
+    // Per vault: its diagnostic settings, interleaved across subscriptions so
+    // that each subscription's read bucket is drawn on in parallel.
+    let mut vaults: Vec<VaultInventory> =
+        stream::iter(interleave_by_subscription(found).into_iter().map(|v| {
+            let client = client.clone();
+            async move {
+                let settings = vaults::diagnostic_settings(&client, &v.id).await;
+                progress.inc(1);
+                VaultInventory {
+                    vault: v,
+                    diagnostic_settings: settings,
+                    audit_logs: Default::default(),
+                }
             }
-        }
-    }))
-    .buffer_unordered(client_concurrency(&client))
-    .collect()
-    .await;
+        }))
+        .buffer_unordered(client_concurrency(&client))
+        .collect()
+        .await;
     vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
 
     let diagnostic_categories = vaults::categories(&client, &vaults).await;
@@ -160,6 +162,32 @@ pub async fn collect(
         workspaces,
         diagnostic_categories,
     })
+}
+
+/// Round-robin over subscriptions: ARM throttles per subscription, so a
+/// sorted list would drain one bucket at a time.
+fn interleave_by_subscription(
+    vaults: Vec<crate::azure::models::Vault>,
+) -> Vec<crate::azure::models::Vault> {
+    let mut groups: std::collections::BTreeMap<
+        String,
+        std::collections::VecDeque<crate::azure::models::Vault>,
+    > = std::collections::BTreeMap::new();
+    for v in vaults {
+        groups
+            .entry(crate::policy::input::subscription_of(&v.id))
+            .or_default()
+            .push_back(v);
+    }
+    let mut out = Vec::new();
+    while groups.values().any(|g| !g.is_empty()) {
+        for g in groups.values_mut() {
+            if let Some(v) = g.pop_front() {
+                out.push(v);
+            }
+        }
+    }
+    out
 }
 
 fn client_concurrency(_client: &AzureClient) -> usize {

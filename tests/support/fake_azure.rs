@@ -42,6 +42,8 @@ pub struct Faults {
     pub page_size: usize,
     /// Workspace query answers with PartialError (customerId).
     pub partial: Vec<String>,
+    /// Workspaces without a tables file hold no Key Vault rows (instead of 404).
+    pub empty_workspaces: bool,
 }
 
 pub struct Tenant {
