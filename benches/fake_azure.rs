@@ -2,7 +2,7 @@
 //!
 //!     cargo run --release --example fake-azure -- --tenant INVENTORY.json \
 //!         [--tables CUSTOMER_ID=TABLES.json]... [--empty-workspaces] [--latency-ms 20]
-//!         [--bucket 250,25] [--page-size 100]
+//!         [--bucket 250,25] [--page-size 100] [--canned-query RESPONSE.json]
 //!
 //! It prints its URL, then serves until killed. Point kvaudit at it with
 //! `--auth cli --arm-endpoint URL --log-analytics-endpoint URL` and the fake
@@ -34,6 +34,7 @@ fn main() {
                 faults.latency = Duration::from_millis(v.parse().expect("--latency-ms N"))
             }
             "--page-size" => faults.page_size = v.parse().expect("--page-size N"),
+            "--canned-query" => faults.canned_query = Some(PathBuf::from(v)),
             "--empty-workspaces" => {
                 faults.empty_workspaces = true;
                 i += 1;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use kvaudit::access::render::AccessFormat;
 use kvaudit::azure::cloud::Cloud;
 use kvaudit::azure::credentials::AuthMethod;
 use kvaudit::finding::Severity;
@@ -21,7 +22,7 @@ for GitHub code scanning.\n\n\
 Try it without an Azure account:  kvaudit eval --demo\n\n\
 Exit codes: 0 nothing failed at or above --fail-on; 1 failing results; 2 could not run \
 (usage, unreadable input, bad policy); 3 nothing failed but something could not be evaluated.",
-    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit scan --subscription 00000000-0000-0000-0000-000000000000 --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
+    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit scan --subscription 00000000-0000-0000-0000-000000000000 --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit access --vault kv-payments --since 7d\n  kvaudit access --events --status 403 --format json\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
 )]
 pub struct Cli {
     /// More logging on stderr: -v for progress, -vv for detail.
@@ -38,6 +39,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Evaluate an inventory file (from `scan --save-inventory`, or hand-written) against the policies.
     Eval(EvalArgs),
+    /// Who accessed the vaults: callers (default), --failures, or --events (the audit trail).
+    Access(AccessArgs),
     /// List or test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -102,6 +105,68 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Only this vault (name or ARM id; repeatable). Default: every vault the identity can see.
+    #[arg(long = "vault", value_name = "NAME|ID")]
+    pub vaults: Vec<String>,
+
+    /// Only vaults in this resource group.
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
+
+    /// Subscription (repeatable); default: every enabled subscription the identity sees.
+    #[arg(long = "subscription", value_name = "ID")]
+    pub subscriptions: Vec<String>,
+
+    /// How far back: e.g. 24h, 7d, 90m.
+    #[arg(long, default_value = "7d", value_name = "DURATION")]
+    pub since: String,
+
+    /// End of the window (RFC 3339); default: now.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Failed requests grouped by operation, request path, result and HTTP status.
+    #[arg(long, conflicts_with = "events")]
+    pub failures: bool,
+
+    /// The audit trail, newest first.
+    #[arg(long)]
+    pub events: bool,
+
+    /// Events view: at most N events.
+    #[arg(long, default_value_t = 100, value_name = "N", requires = "events")]
+    pub limit: u32,
+
+    /// Events view: only this operation (e.g. SecretGet).
+    #[arg(long, value_name = "NAME", requires = "events")]
+    pub operation: Option<String>,
+
+    /// Events view: only this caller (UPN, app id, object id or IP).
+    #[arg(long, value_name = "WHO", requires = "events")]
+    pub caller: Option<String>,
+
+    /// Events view: only this HTTP status.
+    #[arg(long, value_name = "CODE", requires = "events")]
+    pub status: Option<u16>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AccessFormat::Table)]
+    pub format: AccessFormat,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Policy data (JSON): challengeSeconds and the allowList that marks callers as known.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 /// How to reach Azure.

@@ -5,6 +5,7 @@
 //! clients) → [`inventory`] (the collected document) → [`policy`] (Rego rules
 //! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) →
 //! [`report`] (table, JSON, markdown, SARIF).
+pub mod access;
 pub mod azure;
 pub mod collect;
 pub mod demo;

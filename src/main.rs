@@ -38,6 +38,7 @@ fn main() {
     let result = match &cli.command {
         Command::Eval(args) => commands::eval::run(args),
         Command::Scan(args) => commands::scan::run(args, cli.verbose),
+        Command::Access(args) => commands::access::run_access(args, cli.verbose),
         Command::Policy(PolicyCommand::List { policies, format }) => {
             commands::policy::list(policies, *format)
         }

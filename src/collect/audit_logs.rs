@@ -23,7 +23,7 @@ use super::{WORKSPACES_API, Window};
 
 /// The workspace a setting sends AuditEvent to: a non-empty workspaceId and
 /// an enabled AuditEvent entry or audit/allLogs group (as `kv/audit-logging`).
-fn audit_workspace(s: &DiagnosticSetting) -> Option<String> {
+pub fn audit_workspace(s: &DiagnosticSetting) -> Option<String> {
     let ws = s
         .properties
         .workspace_id

@@ -1,4 +1,5 @@
 //! One module per subcommand: glue between the CLI and the library.
+pub mod access;
 pub mod eval;
 pub mod policy;
 pub mod scan;

@@ -7,6 +7,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 /// authentication-challenge pairing, aggregated in KQL.
 pub const AUDIT_EVIDENCE: &str = include_str!("audit_evidence.kql");
 
+/// `access`: one row per caller of each vault.
+pub const ACCESS_CALLERS: &str = include_str!("access_callers.kql");
+/// `access --failures`: failed requests grouped by kind.
+pub const ACCESS_FAILURES: &str = include_str!("access_failures.kql");
+/// `access --events`: the audit trail, newest first.
+pub const ACCESS_EVENTS: &str = include_str!("access_events.kql");
+
 fn kql_string(s: &str) -> String {
     // KQL string literal: double quotes, backslash escapes.
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
@@ -35,6 +42,50 @@ pub fn audit_evidence(
         .replace("{{CHALLENGE_SECONDS}}", &challenge_seconds.to_string())
 }
 
+fn fill(template: &str, vault_ids: &[String], start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let ids: Vec<String> = vault_ids
+        .iter()
+        .map(|v| kql_string(&v.to_ascii_lowercase()))
+        .collect();
+    template
+        .replace("{{VAULT_IDS}}", &format!("dynamic([{}])", ids.join(", ")))
+        .replace("{{START}}", &kql_datetime(start))
+        .replace("{{END}}", &kql_datetime(end))
+}
+
+pub fn access_callers(
+    vault_ids: &[String],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    challenge_seconds: u32,
+) -> String {
+    fill(ACCESS_CALLERS, vault_ids, start, end)
+        .replace("{{CHALLENGE_SECONDS}}", &challenge_seconds.to_string())
+}
+
+pub fn access_failures(vault_ids: &[String], start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    fill(ACCESS_FAILURES, vault_ids, start, end)
+}
+
+/// Filters: an empty string or a 0 status means "no filter". Strings are
+/// escaped into KQL string literals, so they cannot change the query.
+#[allow(clippy::too_many_arguments)]
+pub fn access_events(
+    vault_ids: &[String],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    limit: u32,
+    operation: &str,
+    caller: &str,
+    status: u16,
+) -> String {
+    fill(ACCESS_EVENTS, vault_ids, start, end)
+        .replace("{{LIMIT}}", &limit.to_string())
+        .replace("{{OPERATION}}", &kql_string(operation))
+        .replace("{{CALLER}}", &kql_string(caller))
+        .replace("{{STATUS}}", &status.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +104,20 @@ mod tests {
         assert!(!q.contains("{{"), "{q}");
         assert!(q.contains(r#"dynamic(["/subscriptions/s/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv\"x"])"#));
         assert!(q.contains("datetime(2026-11-26T09:00:00Z)"));
+    }
+
+    #[test]
+    fn event_filters_are_escaped_literals() {
+        let q = access_events(
+            &["/x".into()],
+            "2026-11-26T09:00:00Z".parse().unwrap(),
+            "2026-11-27T09:00:00Z".parse().unwrap(),
+            100,
+            "SecretGet\" | take 1 //",
+            "",
+            403,
+        );
+        assert!(!q.contains("{{"), "{q}");
+        assert!(q.contains(r#""SecretGet\" | take 1 //""#), "{q}");
     }
 }

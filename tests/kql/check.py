@@ -13,6 +13,12 @@
    same values (a dynamic cell must be a JSON-encoded string whose decoded value is the expected one).
    Negative controls: a different challenge window must change the result, and a broken query must make
    engine.py fail with a one-line message.
+3. The three queries of `kvaudit access` (src/kql/access_callers.kql, access_failures.kql,
+   access_events.kql): validate.js analyses each with zero errors on every schema variant and infers the
+   columns of tests/fixtures/audit/expected-access.json; broken variants (no isfuzzy, a flattened column
+   without column_ifexists, CallerIpAddress in the AzureDiagnostics leg) are rejected. engine.py runs
+   each case of expected-access.json (every seeded workspace; the events view with several filters) and
+   must give the hand-computed rows exactly. Control: CHALLENGE_SECONDS=70 changes the callers result.
 
 Run it with the Python of $KVAUDIT_TOOLS/venv (it runs engine.py with the same interpreter). Prints one
 line per check and a closing "N passed, M failed"; exits 1 on any failure.
@@ -30,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KQL_DIR = ROOT / "tests" / "kql"
 FIXTURES = ROOT / "tests" / "fixtures" / "audit"
 EXPECTED = FIXTURES / "expected.json"
+EXPECTED_ACCESS = FIXTURES / "expected-access.json"
 
 results: list[tuple[str, bool]] = []
 
@@ -124,7 +131,8 @@ def compare(result: dict, columns: list[dict], rows: list[dict]) -> list[str]:
             if kind in ("long", "int") and value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 diffs.append(f"row {i} {name}: {value!r} is not a JSON integer")
             if value != expected:
-                diffs.append(f"row {i} ({want.get('kind')} {want.get('callerIp')}) {name}: got {value!r}, expected {expected!r}")
+                what = " ".join(str(want[k]) for k in ("kind", "time", "operation", "callerIp") if k in want)
+                diffs.append(f"row {i} ({what}) {name}: got {value!r}, expected {expected!r}")
         extra = set(want) - {c["name"] for c in columns}
         if extra:
             diffs.append(f"expected row {i} has unknown keys {sorted(extra)}")
@@ -169,15 +177,95 @@ def check_engine(query_path: Path, expected: dict, tmp: Path) -> None:
            f"exit {proc.returncode}, stderr {proc.stderr!r}")
 
 
+# ---------------------------------------------------------------------------------------------------
+# 3. kvaudit access: callers, failures, events
+
+# Broken variants; each applies to the queries that contain its text (at least two per query).
+ACCESS_BROKEN = {
+    "a union without isfuzzy=true": ("union isfuzzy=true", "union"),
+    "a flattened column without column_ifexists (identity_claim_upn_s)":
+        ('tostring(column_ifexists("identity_claim_upn_s", ""))', "tostring(identity_claim_upn_s)"),
+    "a flattened column without column_ifexists (requestUri_s)":
+        ('tostring(column_ifexists("requestUri_s", ""))', "tostring(requestUri_s)"),
+    "CallerIpAddress in the AzureDiagnostics leg (it is CallerIPAddress there)":
+        ("= tostring(CallerIPAddress)", "= tostring(CallerIpAddress)"),
+}
+
+
+def check_access_language_service(expected: dict, tmp: Path) -> None:
+    for view_name, view in expected["views"].items():
+        query_path = ROOT / view["query"]
+        rel = query_path.relative_to(ROOT)
+        proc = validate(query_path)
+        out = proc.stdout + proc.stderr
+        record(f"validate.js: {rel} has no error", proc.returncode == 0 and "ok: " in out, out.strip())
+        want = ", ".join(f"{c['name']}:{c['type']}" for c in view["columns"])
+        schema = [line.split(": ", 2)[2] for line in proc.stdout.splitlines() if line.startswith("schema: ")]
+        record(f"validate.js: {view_name} schema equals expected-access.json columns", schema == [want],
+               f"inferred {schema}, expected [{want!r}]")
+
+        query = query_path.read_text()
+        applied = 0
+        for label, (old, new) in ACCESS_BROKEN.items():
+            if old not in query:
+                continue
+            applied += 1
+            bad = tmp / "broken.kql"
+            bad.write_text(query.replace(old, new, 1))
+            proc = validate(bad)
+            record(f"validate.js rejects {view_name} with {label}", proc.returncode == 1 and "Error" in proc.stdout,
+                   f"exit {proc.returncode}: {(proc.stdout + proc.stderr).strip()[:400]}")
+        record(f"{view_name}: at least two broken variants apply", applied >= 2, f"{applied} applied")
+
+
+def access_params(expected: dict, case: dict, **override: str) -> dict[str, str]:
+    vaults = expected["vaults"][case["workspace"]]
+    return dict(expected["parameters"], VAULT_IDS=f"dynamic({json.dumps(vaults)})", **case["parameters"], **override)
+
+
+def run_case(query_path: Path, workspace: str, params: dict[str, str]) -> tuple[dict | None, str]:
+    proc = engine(FIXTURES / workspace, query_path, params)
+    if proc.returncode != 0:
+        return None, f"exit {proc.returncode}: {proc.stderr.strip()}"
+    try:
+        return json.loads(proc.stdout), ""
+    except ValueError as exc:
+        return None, f"output is not JSON: {exc}"
+
+
+def check_access_engine(expected: dict) -> None:
+    for view_name, view in expected["views"].items():
+        query_path = ROOT / view["query"]
+        for case in view["cases"]:
+            label = f"engine.py: {view_name}: {case['name']} gives the {len(case['rows'])} expected rows"
+            result, error = run_case(query_path, case["workspace"], access_params(expected, case))
+            if result is None:
+                record(label, False, error)
+                continue
+            diffs = compare(result, view["columns"], case["rows"])
+            record(label, not diffs, "\n     ".join(diffs[:40]))
+
+    # Control: a 70 s window makes the 401 answered after 61 s a challenge (workspace-a, 203.0.113.11).
+    view = expected["views"]["callers"]
+    case = next(c for c in view["cases"] if c["workspace"] == "workspace-a.json")
+    result, error = run_case(ROOT / view["query"], case["workspace"],
+                             access_params(expected, case, CHALLENGE_SECONDS="70"))
+    differs = result is not None and bool(compare(result, view["columns"], case["rows"]))
+    record("control: CHALLENGE_SECONDS=70 changes the workspace-a callers result", differs, error)
+
+
 def main() -> int:
     import tempfile
 
     expected = json.loads(EXPECTED.read_text())
     query_path = ROOT / expected["query"]
+    expected_access = json.loads(EXPECTED_ACCESS.read_text())
     with tempfile.TemporaryDirectory(prefix="kvaudit-kql-") as d:
         tmp = Path(d)
         check_language_service(query_path, expected["columns"], tmp)
         check_engine(query_path, expected, tmp)
+        check_access_language_service(expected_access, tmp)
+        check_access_engine(expected_access)
     failed = sum(1 for _, ok in results if not ok)
     print(f"kql: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

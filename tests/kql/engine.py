@@ -421,44 +421,56 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def run(args) -> dict:
+def import_engine():
+    """(duckdb_kql module, its kusto_type function); a HarnessError when duckdb-kql is missing."""
     try:
         import duckdb_kql as dk
         from duckdb_kql.types import kusto_type
     except ImportError as exc:
         raise HarnessError(f"duckdb-kql is not installed (run scripts/kql-tools.sh): {exc}") from exc
+    return dk, kusto_type
 
+
+def load_tables(path: str) -> tuple[dict, dict]:
+    """(tables, declared "$types") of a TABLES.json file."""
     try:
-        with open(args.tables, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except (OSError, ValueError) as exc:
-        raise HarnessError(f"{args.tables}: {exc}") from exc
+        raise HarnessError(f"{path}: {exc}") from exc
     if not isinstance(doc, dict):
-        raise HarnessError(f"{args.tables}: expected an object of tables")
+        raise HarnessError(f"{path}: expected an object of tables")
     declared = doc.get("$types", {})
     tables = {k: v for k, v in doc.items() if not k.startswith("$")}
+    return tables, declared
 
-    if args.query:
-        try:
-            with open(args.query, encoding="utf-8") as f:
-                query = f.read()
-        except OSError as exc:
-            raise HarnessError(str(exc)) from exc
+
+def substitute(query: str, settings) -> str:
+    """Replace each {{NAME}} by its value; settings is a dict or a list of "NAME=VALUE". A placeholder left
+    over is an error."""
+    if isinstance(settings, dict):
+        pairs = list(settings.items())
     else:
-        query = sys.stdin.read()
-    for item in args.set or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise HarnessError(f"--set {item!r}: expected NAME=VALUE")
+        pairs = []
+        for item in settings or []:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise HarnessError(f"--set {item!r}: expected NAME=VALUE")
+            pairs.append((name, value))
+    for name, value in pairs:
         query = query.replace("{{" + name + "}}", value)
     left = re.search(r"\{\{[^}]*\}\}", query)
     if left:
         raise HarnessError(f"placeholder {left.group(0)} not substituted (use --set)")
+    return query
 
-    con = dk.connect()
-    seeded = seed(con, dk, tables, declared)
+
+def execute(con, dk, query: str, seeded: dict[str, set[str]], print_query: bool = False) -> dict:
+    """Resolve column_ifexists against the seeded tables, run the query, and return the Log Analytics
+    query API response."""
+    _, kusto_type = import_engine()
     query = resolve_column_ifexists(query, seeded)
-    if args.print_query:
+    if print_query:
         sys.stderr.write(query + "\n")
     try:
         rel = dk.kql(con, query)
@@ -470,6 +482,24 @@ def run(args) -> dict:
     columns = [{"name": d[0], "type": kusto_type(d[1])} for d in description]
     out_rows = [[format_value(c["type"], v) for c, v in zip(columns, row)] for row in rows]
     return {"tables": [{"name": "PrimaryResult", "columns": columns, "rows": out_rows}]}
+
+
+def run(args) -> dict:
+    dk, _ = import_engine()
+    tables, declared = load_tables(args.tables)
+    if args.query:
+        try:
+            with open(args.query, encoding="utf-8") as f:
+                query = f.read()
+        except OSError as exc:
+            raise HarnessError(str(exc)) from exc
+    else:
+        query = sys.stdin.read()
+    query = substitute(query, args.set or [])
+
+    con = dk.connect()
+    seeded = seed(con, dk, tables, declared)
+    return execute(con, dk, query, seeded, args.print_query)
 
 
 def main(argv=None) -> int:

@@ -7,7 +7,8 @@
 // Each file is analysed against a workspace that declares AzureDiagnostics and AZKVAuditLogs with every
 // column of the Key Vault AuditEvent schema (docs: azure-api.md section 6; AZKVAuditLogs from the Azure
 // Monitor table reference). kvaudit's placeholders ({{VAULT_IDS}}, {{START}}, {{END}},
-// {{CHALLENGE_SECONDS}}) are replaced by sample values first. A file is analysed against four workspaces:
+// {{CHALLENGE_SECONDS}}, and the events view's {{LIMIT}}, {{OPERATION}}, {{CALLER}}, {{STATUS}}) are
+// replaced by sample values first. A file is analysed against four workspaces:
 //   full:      both tables, AzureDiagnostics with every flattened column;
 //   minimal:   AzureDiagnostics with only its fixed columns (a workspace where no row ever filled a
 //              flattened column such as identity_claim_upn_s): a query that names such a column without
@@ -50,6 +51,11 @@ const SAMPLE = {
   START: 'datetime(2026-11-26T09:00:00Z)',
   END: 'datetime(2026-11-27T09:00:00Z)',
   CHALLENGE_SECONDS: '60',
+  // kvaudit access, events view.
+  LIMIT: '100',
+  OPERATION: '"SecretGet"',
+  CALLER: '""',
+  STATUS: '0',
 };
 
 // AzureDiagnostics: the fixed columns every AzureDiagnostics table has, and the Key Vault flattened

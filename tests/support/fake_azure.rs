@@ -44,6 +44,9 @@ pub struct Faults {
     pub partial: Vec<String>,
     /// Workspaces without a tables file hold no Key Vault rows (instead of 404).
     pub empty_workspaces: bool,
+    /// Answer every query with this response file, without running an engine
+    /// (to time kvaudit alone on a large answer).
+    pub canned_query: Option<PathBuf>,
 }
 
 pub struct Tenant {

@@ -1,0 +1,353 @@
+//! Finds the vaults as `scan` does, groups them by the workspace their
+//! AuditEvent logs reach, and runs the view's query once per workspace.
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::SecondsFormat;
+use futures::stream::{self, StreamExt};
+use tracing::warn;
+
+use super::{AccessReport, Caller, Event, Failure, Unread, View, identity_label};
+use crate::azure::client::AzureClient;
+use crate::azure::error::AzureError;
+use crate::azure::loganalytics::{QueryResponse, Row};
+use crate::azure::models::Workspace;
+use crate::collect::audit_logs::audit_workspace;
+use crate::collect::progress::Progress;
+use crate::collect::{Scope, WORKSPACES_API, Window, subscriptions, vaults};
+use crate::inventory::Collected;
+use crate::policy::data::PolicyData;
+use crate::policy::input::norm_id;
+
+/// What to ask.
+#[derive(Debug, Clone)]
+pub struct AccessQuery {
+    pub view: View,
+    pub window: Window,
+    /// Events view: at most this many events.
+    pub limit: u32,
+    pub operation: Option<String>,
+    pub caller: Option<String>,
+    pub status: Option<u16>,
+}
+
+/// The policy data's allow-list, for marking callers as known.
+#[derive(Debug, Clone, Default)]
+pub struct AllowList {
+    nets: Vec<ipnet::IpNet>,
+    ids: Vec<String>,
+}
+
+impl AllowList {
+    pub fn from_data(data: &PolicyData) -> AllowList {
+        let list = &data.config()["allowList"];
+        let strings = |k: &str| -> Vec<String> {
+            list[k]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let nets = strings("ips")
+            .iter()
+            .filter_map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .ok()
+                    .or_else(|| s.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
+            })
+            .collect();
+        let mut ids: Vec<String> = strings("objectIds");
+        ids.extend(strings("appIds"));
+        AllowList {
+            nets,
+            ids: ids.into_iter().map(|s| s.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    pub fn knows(&self, ip: &str, app_id: &str, object_id: &str) -> bool {
+        let ip_known = ip
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| self.nets.iter().any(|n| n.contains(&ip)));
+        let id_known = [app_id, object_id]
+            .iter()
+            .any(|id| !id.is_empty() && self.ids.contains(&id.to_ascii_lowercase()));
+        ip_known || id_known
+    }
+}
+
+/// Runs the view over every selected vault.
+pub async fn run(
+    client: &AzureClient,
+    scope: &Scope,
+    q: &AccessQuery,
+    allow: &AllowList,
+    progress: &Progress,
+) -> Result<AccessReport, AzureError> {
+    let subs = subscriptions::list(client, scope).await?;
+    let mut found = Vec::new();
+    for s in &subs {
+        found.extend(vaults::list(client, &s.subscription_id, scope).await?);
+    }
+    progress.add(found.len() as u64);
+    let settings: Vec<(
+        String,
+        Collected<Vec<crate::azure::models::DiagnosticSetting>>,
+    )> = stream::iter(found.iter().map(|v| async move {
+        let s = vaults::diagnostic_settings(client, &v.id).await;
+        progress.inc(1);
+        (v.id.clone(), s)
+    }))
+    .buffer_unordered(64)
+    .collect()
+    .await;
+
+    let mut report = AccessReport {
+        window_start: q.window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        window_end: q.window.end.to_rfc3339_opts(SecondsFormat::Secs, true),
+        ..Default::default()
+    };
+    let mut by_workspace: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, s) in settings {
+        match &s {
+            Collected::Ok { value } => match value.iter().find_map(audit_workspace) {
+                Some(ws) => by_workspace.entry(ws).or_default().push(id),
+                None => report.unread.push(Unread {
+                    vault: id,
+                    reason: "no diagnostic setting sends AuditEvent to a Log Analytics workspace"
+                        .into(),
+                }),
+            },
+            Collected::Error { error } => report.unread.push(Unread {
+                vault: id,
+                reason: format!(
+                    "its diagnostic settings could not be read ({}: {})",
+                    error.code, error.message
+                ),
+            }),
+            Collected::NotCollected { reason } => report.unread.push(Unread {
+                vault: id,
+                reason: reason.clone(),
+            }),
+        }
+    }
+    progress.add(by_workspace.len() as u64);
+    let answers: Vec<(String, Result<QueryResponse, AzureError>)> =
+        stream::iter(by_workspace.iter().map(|(ws_id, ids)| async move {
+            let r = query_workspace(client, ws_id, ids, q).await;
+            progress.inc(1);
+            (ws_id.clone(), r)
+        }))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for (ws_id, answer) in answers {
+        let ids = &by_workspace[&ws_id];
+        match answer {
+            Err(e) => {
+                warn!("workspace {ws_id}: {e}");
+                for id in ids {
+                    report.unread.push(Unread {
+                        vault: id.clone(),
+                        reason: format!(
+                            "its workspace {} could not be queried ({e})",
+                            super::vault_name(&ws_id)
+                        ),
+                    });
+                }
+            }
+            Ok(resp) => {
+                if let Some(p) = resp.problem() {
+                    for id in ids {
+                        report.unread.push(Unread {
+                            vault: id.clone(),
+                            reason: format!("partial answer from workspace {} ({}: {}); counts may be incomplete", super::vault_name(&ws_id), p.code, p.message),
+                        });
+                    }
+                }
+                report.vaults.extend(ids.iter().cloned());
+                absorb(&mut report, &resp, q.view, allow);
+            }
+        }
+    }
+    sort(&mut report, q);
+    report.vaults.sort();
+    report.unread.sort_by(|a, b| a.vault.cmp(&b.vault));
+    Ok(report)
+}
+
+async fn query_workspace(
+    client: &AzureClient,
+    ws_id: &str,
+    ids: &[String],
+    q: &AccessQuery,
+) -> Result<QueryResponse, AzureError> {
+    let ws: Workspace = client
+        .arm_get(&format!(
+            "{}?api-version={WORKSPACES_API}",
+            ws_id.trim_start_matches('/')
+        ))
+        .await?;
+    let w = &q.window;
+    let text = match q.view {
+        View::Callers => crate::kql::access_callers(ids, w.start, w.end, w.challenge_seconds),
+        View::Failures => crate::kql::access_failures(ids, w.start, w.end),
+        View::Events => crate::kql::access_events(
+            ids,
+            w.start,
+            w.end,
+            q.limit,
+            q.operation.as_deref().unwrap_or(""),
+            q.caller.as_deref().unwrap_or(""),
+            q.status.unwrap_or(0),
+        ),
+    };
+    let extra = if q.view == View::Callers {
+        w.challenge_seconds as i64
+    } else {
+        0
+    };
+    let timespan = format!(
+        "{}/{}",
+        w.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        (w.end + chrono::Duration::seconds(extra.max(1)))
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    let body = client
+        .log_analytics_query(&ws.properties.customer_id, &text, &timespan)
+        .await?;
+    serde_json::from_slice(&body).map_err(|e| AzureError::Decode {
+        path: format!("v1/workspaces/{}/query", ws.properties.customer_id),
+        message: e.to_string(),
+    })
+}
+
+/// `operations` as a property bag or as `[[name, count], ...]`.
+fn operations(row: &Row) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    match row.dynamic("operations") {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                out.insert(
+                    k,
+                    v.as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                        .unwrap_or(0),
+                );
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for pair in a {
+                if let (Some(k), Some(n)) = (
+                    pair.get(0).and_then(|v| v.as_str()),
+                    pair.get(1).and_then(|v| v.as_u64()),
+                ) {
+                    out.insert(k.to_string(), n);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn absorb(report: &mut AccessReport, resp: &QueryResponse, view: View, allow: &AllowList) {
+    let Some(table) = resp.primary() else { return };
+    for row in table.rows() {
+        let (upn, app, oid) = (
+            row.string("upn"),
+            row.string("appId"),
+            row.string("objectId"),
+        );
+        let vault = norm_id(&row.string("vault"));
+        match view {
+            View::Callers => {
+                let unauthorized = row.u64("unauthorized").unwrap_or(0);
+                let challenges = row.u64("challenges").unwrap_or(0).min(unauthorized);
+                let ip = row.string("callerIp");
+                report.callers.push(Caller {
+                    known: allow.knows(&ip, &app, &oid),
+                    identity: identity_label(&upn, &app, &oid),
+                    vault,
+                    caller_ip: ip,
+                    client: row.string("client"),
+                    requests: row.u64("requests").unwrap_or(0),
+                    failures: row.u64("failures").unwrap_or(0),
+                    unauthorized,
+                    forbidden: row.u64("forbidden").unwrap_or(0),
+                    challenges,
+                    unexplained: unauthorized - challenges,
+                    operations: operations(&row),
+                    first_seen: row.string("firstSeen"),
+                    last_seen: row.string("lastSeen"),
+                    upn,
+                    app_id: app,
+                    object_id: oid,
+                });
+            }
+            View::Failures => report.failures.push(Failure {
+                vault,
+                operation: row.string("operation"),
+                request_path: row.string("requestPath"),
+                result_signature: row.string("resultSignature"),
+                http_status: row.u64("httpStatus").unwrap_or(0),
+                count: row.u64("count").unwrap_or(0),
+                last_seen: row.string("lastSeen"),
+            }),
+            View::Events => report.events.push(Event {
+                time: row.string("time"),
+                vault,
+                identity: identity_label(&upn, &app, &oid),
+                caller_ip: row.string("callerIp"),
+                client: row.string("client"),
+                operation: row.string("operation"),
+                http_status: row.u64("httpStatus").unwrap_or(0),
+                request_path: row.string("requestPath"),
+                result_signature: row.string("resultSignature"),
+                result_description: row.string("resultDescription"),
+            }),
+        }
+    }
+}
+
+/// Merges the workspaces' answers in the views' orders.
+fn sort(report: &mut AccessReport, q: &AccessQuery) {
+    report.callers.sort_by(|a, b| {
+        b.requests.cmp(&a.requests).then_with(|| {
+            (&a.vault, &a.caller_ip, &a.client, &a.identity).cmp(&(
+                &b.vault,
+                &b.caller_ip,
+                &b.client,
+                &b.identity,
+            ))
+        })
+    });
+    report.failures.sort_by(|a, b| {
+        b.count.cmp(&a.count).then_with(|| {
+            (
+                &a.vault,
+                &a.operation,
+                &a.request_path,
+                &a.result_signature,
+                a.http_status,
+            )
+                .cmp(&(
+                    &b.vault,
+                    &b.operation,
+                    &b.request_path,
+                    &b.result_signature,
+                    b.http_status,
+                ))
+        })
+    });
+    // Newest first across workspaces, then the limit over all of them.
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    report.events.sort_by(|a, b| {
+        t(&b.time)
+            .cmp(&t(&a.time))
+            .then_with(|| (&a.vault, &a.caller_ip).cmp(&(&b.vault, &b.caller_ip)))
+    });
+    report.events.truncate(q.limit as usize);
+}

@@ -1,0 +1,436 @@
+//! `kvaudit access` end to end against the fake Azure: every view and
+//! format, the window edges, a vault that logs nowhere, a workspace that
+//! answers 403. The queries are executed by duckdb-kql over the seeded rows.
+mod common;
+#[path = "support/fake_azure.rs"]
+mod fake_azure;
+#[path = "support/tenant.rs"]
+mod tenant;
+
+use std::collections::BTreeMap;
+
+use fake_azure::Faults;
+use serde_json::Value;
+use tenant::*;
+
+fn access(setup: &Setup, extra: &[&str]) -> Out {
+    kvaudit(setup, "access", extra, &[])
+}
+
+fn json_of(out: &Out) -> Value {
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+fn expected_access() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/audit/expected-access.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// The scan's 401/403 groups (tests/fixtures/audit/expected.json) by (vault, ip, client, identity).
+fn evidence_groups() -> BTreeMap<(String, String, String, String, String), Value> {
+    let e: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/audit/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out = BTreeMap::new();
+    for ws in ["workspace-a.json", "workspace-b.json"] {
+        for r in e["workspaces"][ws]["rows"].as_array().unwrap() {
+            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+            let who = identity(&s("upn"), &s("appId"), &s("objectId"));
+            out.insert(
+                (s("kind"), s("vault"), s("callerIp"), s("client"), who),
+                r.clone(),
+            );
+        }
+    }
+    out
+}
+
+fn identity(upn: &str, app: &str, oid: &str) -> String {
+    kvaudit::access::identity_label(upn, app, oid)
+}
+
+#[test]
+fn callers_agree_with_the_scan_evidence_and_mark_challenges() {
+    let setup = start(Faults::default());
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--subscription",
+            SUB_B,
+            "--format",
+            "json",
+        ],
+    ));
+    let callers = doc["callers"].as_array().unwrap();
+    assert!(!callers.is_empty());
+    let groups = evidence_groups();
+    // Every 401/403 group of the scan appears in the caller's counts, exactly.
+    for ((kind, vault, ip, client, who), g) in &groups {
+        let c = callers
+            .iter()
+            .find(|c| {
+                c["vault"] == vault.as_str()
+                    && c["callerIp"] == ip.as_str()
+                    && c["client"] == client.as_str()
+                    && c["identity"] == who.as_str()
+            })
+            .unwrap_or_else(|| panic!("no caller row for {kind} {vault} {ip} {client} {who}"));
+        if kind == "unauthorized" {
+            assert_eq!(c["unauthorized"], g["count"], "{c}");
+            assert_eq!(c["challenges"], g["challenges"], "{c}");
+            assert_eq!(
+                c["unexplained"].as_u64().unwrap(),
+                g["count"].as_u64().unwrap() - g["challenges"].as_u64().unwrap()
+            );
+        } else {
+            assert_eq!(c["forbidden"], g["count"], "{c}");
+        }
+    }
+    // ... and no caller has 401s or 403s the scan did not see.
+    for c in callers {
+        let key = |k: &str| {
+            (
+                k.to_string(),
+                c["vault"].as_str().unwrap().to_string(),
+                c["callerIp"].as_str().unwrap().to_string(),
+                c["client"].as_str().unwrap().to_string(),
+                c["identity"].as_str().unwrap().to_string(),
+            )
+        };
+        if c["unauthorized"].as_u64().unwrap() > 0 {
+            assert!(groups.contains_key(&key("unauthorized")), "{c}");
+        }
+        if c["forbidden"].as_u64().unwrap() > 0 {
+            assert!(groups.contains_key(&key("forbidden")), "{c}");
+        }
+        assert!(c["requests"].as_u64() >= c["failures"].as_u64());
+        let ops: u64 = c["operations"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            ops,
+            c["requests"].as_u64().unwrap(),
+            "operations add up to requests: {c}"
+        );
+    }
+    // Sorted by requests.
+    let reqs: Vec<u64> = callers
+        .iter()
+        .map(|c| c["requests"].as_u64().unwrap())
+        .collect();
+    assert!(reqs.windows(2).all(|w| w[0] >= w[1]), "{reqs:?}");
+    // Unreadable vaults are named with the reason; the exit code stayed 0.
+    let unread: BTreeMap<String, String> = doc["unread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["vault"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                u["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        unread["kv-app-legacy"]
+            .contains("no diagnostic setting sends AuditEvent to a Log Analytics workspace"),
+        "{unread:?}"
+    );
+    assert!(
+        unread["kv-denied"].contains("AuthorizationFailed"),
+        "{unread:?}"
+    );
+    assert!(
+        unread["kv-sandbox-01"].contains("could not be queried")
+            && unread["kv-sandbox-01"].contains("403"),
+        "{unread:?}"
+    );
+}
+
+#[test]
+fn callers_match_the_hand_computed_rows() {
+    let setup = start(Faults::default());
+    let want = expected_access();
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--vault",
+            "kv-app-01",
+            "--vault",
+            "kv-data-01",
+            "--vault",
+            "kv-quiet-01",
+            "--format",
+            "json",
+        ],
+    ));
+    let case = want["views"]["callers"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["workspace"] == "workspace-a.json"
+                && c["parameters"].as_object().is_none_or(|p| p.is_empty())
+        })
+        .expect("expected-access.json has the callers of workspace-a");
+    let rows = case["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let got = doc["callers"].as_array().unwrap();
+    for r in rows {
+        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        if !["kv-app-01", "kv-data-01", "kv-quiet-01"]
+            .iter()
+            .any(|v| s("vault").ends_with(v))
+        {
+            continue;
+        }
+        let who = identity(&s("upn"), &s("appId"), &s("objectId"));
+        let c = got
+            .iter()
+            .find(|c| {
+                c["vault"] == s("vault").as_str()
+                    && c["callerIp"] == s("callerIp").as_str()
+                    && c["client"] == s("client").as_str()
+                    && c["identity"] == who.as_str()
+            })
+            .unwrap_or_else(|| panic!("missing {r}"));
+        for k in [
+            "requests",
+            "failures",
+            "unauthorized",
+            "forbidden",
+            "challenges",
+            "firstSeen",
+            "lastSeen",
+        ] {
+            assert_eq!(c[k], r[k], "{k} of {r}");
+        }
+        let ops: BTreeMap<String, u64> = r["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_u64().unwrap()))
+            .collect();
+        let got_ops: BTreeMap<String, u64> =
+            serde_json::from_value(c["operations"].clone()).unwrap();
+        assert_eq!(got_ops, ops, "{r}");
+    }
+}
+
+#[test]
+fn allow_listed_callers_are_known() {
+    let setup = start(Faults::default());
+    let data = setup.dir.path().join("data.json");
+    std::fs::write(
+        &data,
+        r#"{"config": {"allowList": {"ips": ["203.0.113.0/24"]}}}"#,
+    )
+    .unwrap();
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--format",
+            "json",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+    ));
+    for c in doc["callers"].as_array().unwrap() {
+        let known = c["callerIp"].as_str().unwrap().starts_with("203.0.113.");
+        assert_eq!(c["known"], known, "{c}");
+    }
+}
+
+#[test]
+fn failures_and_events_views() {
+    let setup = start(Faults::default());
+    let doc = json_of(&access(
+        &setup,
+        &["--subscription", SUB_A, "--failures", "--format", "json"],
+    ));
+    let failures = doc["failures"].as_array().unwrap();
+    assert!(!failures.is_empty());
+    for f in failures {
+        assert!(f["httpStatus"].as_u64().unwrap() >= 400, "{f}");
+        assert!(
+            !f["requestPath"].as_str().unwrap().contains('?'),
+            "query strings are cut: {f}"
+        );
+    }
+    let counts: Vec<u64> = failures
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]));
+    // The total of failures equals the callers' failures.
+    let callers = json_of(&access(
+        &setup,
+        &["--subscription", SUB_A, "--format", "json"],
+    ));
+    let total: u64 = callers["callers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["failures"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counts.iter().sum::<u64>(), total);
+
+    // Events: newest first, limited, filtered.
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--limit",
+            "5",
+            "--format",
+            "json",
+        ],
+    ));
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events.len(), 5);
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = events
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e["time"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--status",
+            "403",
+            "--format",
+            "json",
+        ],
+    ));
+    let events = doc["events"].as_array().unwrap();
+    let forbidden: u64 = callers["callers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["forbidden"].as_u64().unwrap())
+        .sum();
+    assert_eq!(events.len() as u64, forbidden.min(100));
+    assert!(events.iter().all(|e| e["httpStatus"] == 403));
+    let ip = events[0]["callerIp"].as_str().unwrap().to_string();
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--caller",
+            &ip,
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(
+        doc["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["callerIp"] == ip.as_str())
+    );
+    let doc = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--operation",
+            "secretget",
+            "--format",
+            "json",
+        ],
+    ));
+    let ev = doc["events"].as_array().unwrap();
+    assert!(
+        !ev.is_empty()
+            && ev.iter().all(|e| e["operation"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("SecretGet"))
+    );
+}
+
+#[test]
+fn every_format_renders() {
+    let setup = start(Faults::default());
+    let table = access(&setup, &["--subscription", SUB_A]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table.stdout.contains("Caller IP")
+            && table.stdout.contains("caller(s) on")
+            && table.stdout.contains("not read: kv-app-legacy"),
+        "{}",
+        table.stdout
+    );
+    let csv = access(&setup, &["--subscription", SUB_A, "--format", "csv"]);
+    let mut lines = csv.stdout.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "Vault,Identity,Caller IP,Client,Requests,Failures,401,403,Top operations,First seen,Last seen,Known"
+    );
+    let json = json_of(&access(
+        &setup,
+        &["--subscription", SUB_A, "--format", "json"],
+    ));
+    assert_eq!(
+        csv.stdout.lines().count() - 1,
+        json["callers"].as_array().unwrap().len()
+    );
+    let md = access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--failures",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(
+        md.stdout.starts_with("## kvaudit access: ")
+            && md.stdout.contains("| Vault | Operation | Request path |")
+            && md.stdout.contains("### Not read"),
+        "{}",
+        md.stdout
+    );
+}
+
+#[test]
+fn nothing_readable_exits_2_naming_why() {
+    let setup = start(Faults::default());
+    let out = access(&setup, &["--vault", "kv-app-legacy"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no vault's audit logs could be read")
+            && out
+                .stderr
+                .contains("no diagnostic setting sends AuditEvent"),
+        "{}",
+        out.stderr
+    );
+}
