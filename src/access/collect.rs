@@ -282,9 +282,6 @@ fn absorb(report: &mut AccessReport, resp: &QueryResponse, view: View, allow: &A
                     operations: operations(&row),
                     first_seen: row.string("firstSeen"),
                     last_seen: row.string("lastSeen"),
-                    upn,
-                    app_id: app,
-                    object_id: oid,
                 });
             }
             View::Failures => report.failures.push(Failure {

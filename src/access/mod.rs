@@ -38,12 +38,6 @@ pub struct Caller {
     pub last_seen: String,
     /// On the policy data's allow-list.
     pub known: bool,
-    #[serde(skip)]
-    pub upn: String,
-    #[serde(skip)]
-    pub app_id: String,
-    #[serde(skip)]
-    pub object_id: String,
 }
 
 /// Failed requests of one kind.

@@ -1,7 +1,6 @@
 //! The access report as a table, JSON, CSV or markdown.
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
-use serde_json::json;
 
 use super::{AccessReport, View, vault_name};
 
@@ -139,28 +138,49 @@ fn unread_lines(report: &AccessReport) -> String {
         .collect()
 }
 
+/// Writes the report to `w` (JSON is streamed, not built as one string).
+pub fn write(
+    report: &AccessReport,
+    view: View,
+    format: AccessFormat,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    if format != AccessFormat::Json {
+        return w.write_all(render(report, view, format).as_bytes());
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Doc<'a> {
+        window_start: &'a str,
+        window_end: &'a str,
+        vaults: &'a [String],
+        unread: &'a [super::Unread],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        callers: Option<&'a [super::Caller]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        failures: Option<&'a [super::Failure]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        events: Option<&'a [super::Event]>,
+    }
+    let doc = Doc {
+        window_start: &report.window_start,
+        window_end: &report.window_end,
+        vaults: &report.vaults,
+        unread: &report.unread,
+        callers: (view == View::Callers).then_some(&report.callers[..]),
+        failures: (view == View::Failures).then_some(&report.failures[..]),
+        events: (view == View::Events).then_some(&report.events[..]),
+    };
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
+}
+
 pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String {
     match format {
         AccessFormat::Json => {
-            let rows = match view {
-                View::Callers => serde_json::to_value(&report.callers),
-                View::Failures => serde_json::to_value(&report.failures),
-                View::Events => serde_json::to_value(&report.events),
-            }
-            .expect("rows serialise");
-            let key = match view {
-                View::Callers => "callers",
-                View::Failures => "failures",
-                View::Events => "events",
-            };
-            let doc = json!({
-                "windowStart": report.window_start,
-                "windowEnd": report.window_end,
-                "vaults": report.vaults,
-                "unread": report.unread,
-                key: rows,
-            });
-            serde_json::to_string_pretty(&doc).expect("JSON") + "\n"
+            let mut out = Vec::new();
+            write(report, view, format, &mut out).expect("writing to memory cannot fail");
+            String::from_utf8(out).expect("JSON is UTF-8")
         }
         AccessFormat::Csv => {
             let (header, rows) = grid(report, view);

@@ -325,7 +325,7 @@ impl AzureClient {
                         let status = resp.status();
                         let headers = resp.headers().clone();
                         match resp.bytes().await {
-                            Ok(bytes) => Ok((status, headers, bytes.to_vec())),
+                            Ok(bytes) => Ok((status, headers, Vec::from(bytes))),
                             Err(e) => Err(e),
                         }
                     }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::models::ErrorDetail;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct QueryResponse {
     #[serde(default)]
     pub tables: Vec<Table>,
@@ -15,12 +15,14 @@ pub struct QueryResponse {
     pub error: Option<QueryError>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A result table. Rows stay as raw JSON until read, one at a time: a
+/// 10,000-row answer then costs its text, not a tree of values.
+#[derive(Debug, Deserialize)]
 pub struct Table {
     pub name: String,
     pub columns: Vec<Column>,
     #[serde(default)]
-    pub rows: Vec<Vec<Value>>,
+    pub rows: Vec<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,15 +60,15 @@ impl QueryResponse {
 /// One row, read by column name.
 pub struct Row<'a> {
     table: &'a Table,
-    values: &'a [Value],
+    values: Vec<Value>,
 }
 
 impl Table {
-    /// Rows with access by column name.
+    /// Rows with access by column name (a malformed row reads as empty).
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(move |values| Row {
+        self.rows.iter().map(move |raw| Row {
             table: self,
-            values,
+            values: serde_json::from_str(raw.get()).unwrap_or_default(),
         })
     }
 

@@ -14,9 +14,25 @@ pub const ACCESS_FAILURES: &str = include_str!("access_failures.kql");
 /// `access --events`: the audit trail, newest first.
 pub const ACCESS_EVENTS: &str = include_str!("access_events.kql");
 
+/// A KQL string literal: double quotes, backslash escapes for `\`, `"` and
+/// control characters, so user input can never end the literal.
 fn kql_string(s: &str) -> String {
-    // KQL string literal: double quotes, backslash escapes.
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Other control characters have no business in a filter.
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn kql_datetime(t: DateTime<Utc>) -> String {
@@ -119,5 +135,6 @@ mod tests {
         );
         assert!(!q.contains("{{"), "{q}");
         assert!(q.contains(r#""SecretGet\" | take 1 //""#), "{q}");
+        assert_eq!(kql_string("a\nb\"c"), r#""a\nb\"c""#);
     }
 }

@@ -561,6 +561,12 @@ async fn run_query(s: &Shared, guid: &str, body: &Bytes) -> Response {
         .lock()
         .unwrap()
         .push(query.to_string());
+    if let Some(file) = &s.faults.canned_query {
+        return ok_json(
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap(),
+            None,
+        );
+    }
     let Some(tables) = s.tenant.tables.get(guid) else {
         return arm_error(
             StatusCode::NOT_FOUND,
