@@ -375,3 +375,53 @@ fn scope_options_narrow_the_scan() {
             .collect()
     );
 }
+
+#[test]
+fn missing_credential_inputs_are_named() {
+    let run = |auth: &str, envs: &[(&str, &str)]| {
+        let mut c = Command::cargo_bin("kvaudit").unwrap();
+        c.args([
+            "scan",
+            "--auth",
+            auth,
+            "--arm-endpoint",
+            "http://127.0.0.1:9",
+        ])
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_FEDERATED_TOKEN_FILE");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (code, e) = run(
+        "env",
+        &[("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        e.contains("AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set")
+            && e.contains("service principal"),
+        "{e}"
+    );
+    let (code, e) = run(
+        "workload-identity",
+        &[
+            ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            ("AZURE_CLIENT_ID", "x"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token"),
+        ],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        e.contains("AZURE_FEDERATED_TOKEN_FILE /nonexistent/token does not exist"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+}
