@@ -245,6 +245,23 @@ pub enum PolicyCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Write the rule reference (markdown) of the rules that would run.
+    Docs {
+        #[command(flatten)]
+        policies: PolicyArgs,
+        /// Write to FILE instead of standard output (docs/rules.md in this repository).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Scaffold a rule package and its tests: `kvaudit policy new acme/owner-tag --dir ./policies`.
+    New {
+        /// Rule id, `team/rule-name` (lower case, digits, -, _).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Directory to create the files in.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Run the `test_` rules of policy packages and print `N passed, N failed`.
     Test {
         /// Directory of policies and their `*_test.rego` files; default: the built-in policies.

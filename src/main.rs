@@ -60,6 +60,10 @@ fn main() {
         Command::Policy(PolicyCommand::List { policies, format }) => {
             commands::policy::list(policies, *format)
         }
+        Command::Policy(PolicyCommand::Docs { policies, output }) => {
+            commands::policy::docs(policies, output.as_deref())
+        }
+        Command::Policy(PolicyCommand::New { id, dir }) => commands::policy::new(id, dir),
         Command::Policy(PolicyCommand::Test { dir, data }) => {
             commands::policy::test(dir.as_deref(), data.as_deref(), cli.verbose > 0)
         }

@@ -542,3 +542,52 @@ fn help_explains_the_tool() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("invalid value 'yaml'"), "{}", r.stderr);
 }
+
+#[test]
+fn rule_reference_is_in_sync_with_the_policies() {
+    let r = run(&["policy", "docs"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap();
+    assert!(
+        r.stdout == committed,
+        "docs/rules.md is stale: run `cargo run -- policy docs --output docs/rules.md`"
+    );
+    for id in [
+        "kv/audit-logging",
+        "kv/admin-alert",
+        "kv/unauthorized-requests",
+        "kv/forbidden-requests",
+    ] {
+        assert!(committed.contains(&format!("\n## {id}\n")), "{id} missing");
+    }
+}
+
+#[test]
+fn policy_new_scaffolds_a_package_whose_tests_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let r = run(&["policy", "new", "acme/purge-guard", "--dir", d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        dir.path().join("acme/purge_guard.rego").is_file()
+            && dir.path().join("acme/purge_guard_test.rego").is_file()
+    );
+    let t = run(&["policy", "test", d]);
+    assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
+    assert_eq!(
+        t.stdout.trim_end().lines().last().unwrap(),
+        "2 passed, 0 failed"
+    );
+    let list = run(&["policy", "list", "--policy", d]);
+    assert!(list.stdout.contains("acme/purge-guard"), "{}", list.stdout);
+    // A second time it refuses to overwrite; a bad id is refused.
+    assert_one_line_error(
+        &run(&["policy", "new", "acme/purge-guard", "--dir", d]),
+        &["already exists"],
+    );
+    assert_one_line_error(
+        &run(&["policy", "new", "NoSlash", "--dir", d]),
+        &["must look like `team/rule-name`"],
+    );
+}

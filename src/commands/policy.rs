@@ -1,7 +1,7 @@
 //! `kvaudit policy list` and `kvaudit policy test`.
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::json;
@@ -99,4 +99,113 @@ pub fn test(dir: Option<&Path>, data: Option<&Path>, verbose: bool) -> Result<i3
         failed.len()
     );
     Ok(if failed.is_empty() { 0 } else { 1 })
+}
+
+/// `kvaudit policy docs`: the rule reference, generated from the metadata.
+pub fn docs(args: &PolicyArgs, output: Option<&Path>) -> Result<i32> {
+    let set = super::compile(args)?;
+    let text = kvaudit::report::rules_doc::render(set.rules(), set.data());
+    super::emit(&text, output)?;
+    Ok(0)
+}
+
+/// `kvaudit policy new ID`: a rule package and its tests, ready to edit.
+pub fn new(id: &str, dir: &Path) -> Result<i32> {
+    let ok = id.contains('/')
+        && !id.starts_with('/')
+        && !id.ends_with('/')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_/".contains(c));
+    if !ok {
+        anyhow::bail!(
+            "rule id {id:?} must look like `team/rule-name` (lower case, digits, - and _)"
+        );
+    }
+    let package = id.replace(['-', '/'], "_");
+    let segments: Vec<&str> = id.split('/').collect();
+    let file_stem = segments.last().unwrap_or(&"rule").replace('-', "_");
+    let sub = dir.join(segments[..segments.len() - 1].join("/"));
+    std::fs::create_dir_all(&sub)
+        .with_context(|| format!("{}: cannot create the directory", sub.display()))?;
+    let rule = sub.join(format!("{file_stem}.rego"));
+    let test = sub.join(format!("{file_stem}_test.rego"));
+    for f in [&rule, &test] {
+        if f.exists() {
+            anyhow::bail!(
+                "{}: already exists; pick another id or directory",
+                f.display()
+            );
+        }
+    }
+    std::fs::write(&rule, scaffold_rule(id, &package))
+        .with_context(|| format!("{}: cannot write", rule.display()))?;
+    std::fs::write(&test, scaffold_test(&package))
+        .with_context(|| format!("{}: cannot write", test.display()))?;
+    println!("created {} and {}", rule.display(), test.display());
+    println!(
+        "next: edit them, then run `kvaudit policy test {}`",
+        dir.display()
+    );
+    Ok(0)
+}
+
+fn scaffold_rule(id: &str, package: &str) -> String {
+    format!(
+        r##"# {id}: describe what this rule checks.
+package custom.{package}
+
+import data.kvaudit.lib
+
+metadata := {{
+	"id": "{id}",
+	"title": "Vaults have purge protection enabled",
+	"description": "Replace this example: it passes when properties.enablePurgeProtection is true.",
+	"severity": "medium",
+	"help": concat("\n", [
+		"Why this matters, in plain text.",
+		"Remediation: az keyvault update --name <vault> --enable-purge-protection true",
+	]),
+	"markdown": concat("\n", [
+		"Why this matters, in markdown.",
+		"",
+		"**Remediation (az CLI)**",
+		"```sh",
+		"az keyvault update --name <vault> --enable-purge-protection true",
+		"```",
+	]),
+	"tags": ["custom"],
+}}
+
+# One result per vault: pass, fail or not_evaluable, with a message.
+results contains {{"status": "pass", "message": "purge protection is enabled"}} if {{
+	input.vault.properties.enablePurgeProtection == true
+}}
+
+results contains {{"status": "fail", "message": sprintf("purge protection of %v is off", [input.resource.name])}} if {{
+	not input.vault.properties.enablePurgeProtection == true
+	lib.non_empty(input.resource.name)
+}}
+"##
+    )
+}
+
+fn scaffold_test(package: &str) -> String {
+    format!(
+        r#"package custom.{package}
+
+test_pass_when_enabled if {{
+	inp := {{"resource": {{"name": "kv1"}}, "vault": {{"properties": {{"enablePurgeProtection": true}}}}}}
+	some r in results with input as inp
+	r.status == "pass"
+}}
+
+test_fail_when_missing if {{
+	inp := {{"resource": {{"name": "kv1"}}, "vault": {{"properties": {{}}}}}}
+	some r in results with input as inp
+	r.status == "fail"
+	r.message == "purge protection of kv1 is off"
+}}
+"#
+    )
 }

@@ -1,6 +1,7 @@
 //! Reporters: pure functions from findings to text. One format, one module.
 pub mod json;
 pub mod markdown;
+pub mod rules_doc;
 pub mod sarif;
 pub mod table;
 
