@@ -73,7 +73,8 @@ set +e
 rc=$?
 set -e
 [[ $rc == 1 ]] || { echo "kvaudit eval --demo exited $rc, expected 1 (failing findings)" >&2; exit 1; }
-"$tools/venv/bin/python" scripts/validate_json.py tests/schemas/sarif-schema-2.1.0.json "$out/demo.sarif"
+"$kv" eval --demo --format sarif --sarif-profile full --category kvaudit/demo --output "$out/demo-full.sarif" || [[ $? == 1 ]]
+"$tools/venv/bin/python" scripts/validate_json.py tests/schemas/sarif-schema-2.1.0.json "$out/demo.sarif" "$out/demo-full.sarif"
 
 step "inventories against docs/inventory.schema.json"
 "$tools/venv/bin/python" scripts/validate_json.py docs/inventory.schema.json fixtures/demo/inventory.json
@@ -96,6 +97,9 @@ sys.exit(1 if errors else 0)
 PY
 }
 count_errors "$out/multitool.sarif"
+"$mt" validate "$out/demo-full.sarif" --rule-kind "Sarif" --level "Error;Warning" \
+  -o "$out/multitool-full.sarif" --log ForceOverwrite >/dev/null
+count_errors "$out/multitool-full.sarif"
 # And the check is not vacuous: a result without locations must be an error.
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["runs"][0]["results"][0]["locations"]=[]; json.dump(d,open(sys.argv[2],"w"))' \
   "$out/demo.sarif" "$out/broken.sarif"

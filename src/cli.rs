@@ -8,7 +8,7 @@ use kvaudit::access::render::AccessFormat;
 use kvaudit::azure::cloud::Cloud;
 use kvaudit::azure::credentials::AuthMethod;
 use kvaudit::finding::Severity;
-use kvaudit::report::Format;
+use kvaudit::report::{Format, SarifProfile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -222,6 +222,14 @@ pub struct OutputArgs {
     /// Also list passing results in the table and markdown reports.
     #[arg(long)]
     pub show_passed: bool,
+
+    /// SARIF contents: github (failing results only) or full (pass, fail and open results).
+    #[arg(long, value_enum, default_value_t = SarifProfile::Github)]
+    pub sarif_profile: SarifProfile,
+
+    /// SARIF automationDetails category (e.g. kvaudit/prod), so PR and nightly runs close each other's alerts.
+    #[arg(long, value_name = "NAME")]
+    pub category: Option<String>,
 
     /// Colour in the table: auto (when standard output is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

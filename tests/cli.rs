@@ -591,3 +591,31 @@ fn policy_new_scaffolds_a_package_whose_tests_pass() {
         &["must look like `team/rule-name`"],
     );
 }
+
+#[test]
+fn markdown_is_appended_to_the_github_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = write(dir.path(), "summary.md", "earlier step\n");
+    let out = kvaudit()
+        .args(["eval", "--demo", "--format", "markdown"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.starts_with("earlier step\n## ❌ kvaudit: 8 failing"),
+        "{text}"
+    );
+    assert_eq!(
+        text.trim_start_matches("earlier step\n"),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Other formats leave it alone.
+    kvaudit()
+        .args(["eval", "--demo", "--format", "json"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), text);
+}

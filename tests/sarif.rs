@@ -273,3 +273,54 @@ fn rules_carry_help_tags_and_severity() {
     );
     assert_eq!(rules[3]["properties"]["security-severity"], "5.5");
 }
+
+fn sarif_with(args: &[&str]) -> Value {
+    let out = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .args(["eval", "--demo", "--format", "sarif"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn full_profile_holds_every_result_with_its_kind() {
+    let log = sarif_with(&["--sarif-profile", "full"]);
+    let v = schema();
+    let errors: Vec<String> = v
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let kinds: std::collections::BTreeMap<String, usize> =
+        results.iter().fold(Default::default(), |mut m, r| {
+            *m.entry(r["kind"].as_str().unwrap().to_string())
+                .or_default() += 1;
+            m
+        });
+    // The demo: 8 failing, 11 not evaluable, 14 passed.
+    assert_eq!(kinds.get("fail"), Some(&8), "{kinds:?}");
+    assert_eq!(kinds.get("open"), Some(&11), "{kinds:?}");
+    assert_eq!(kinds.get("pass"), Some(&14), "{kinds:?}");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["kind"] != "fail")
+            .all(|r| r["level"] == "none")
+    );
+    // The GitHub profile of the same run holds the failing ones only.
+    assert_eq!(
+        demo_sarif()["runs"][0]["results"].as_array().unwrap().len(),
+        8
+    );
+}
+
+#[test]
+fn category_sets_the_automation_id() {
+    let log = sarif_with(&["--category", "kvaudit/prod"]);
+    assert_eq!(log["runs"][0]["automationDetails"]["id"], "kvaudit/prod/");
+    assert!(demo_sarif()["runs"][0].get("automationDetails").is_none());
+}

@@ -71,6 +71,8 @@ pub fn evaluate_and_report(
         started_at: started.to_rfc3339_opts(SecondsFormat::Millis, true),
         finished_at: finished.to_rfc3339_opts(SecondsFormat::Millis, true),
         show_passed: out.show_passed,
+        sarif_profile: out.sarif_profile,
+        category: out.category.clone(),
     };
     if out.format == report::Format::Sarif
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS
@@ -90,6 +92,24 @@ pub fn evaluate_and_report(
         ms = (Utc::now() - rendered).num_milliseconds(),
         "report written"
     );
+    if out.format == report::Format::Markdown
+        && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
+    {
+        // In GitHub Actions the markdown summary also lands on the job's page.
+        use std::io::Write;
+        let text = report::render(report::Format::Markdown, &report, false);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .with_context(|| {
+                format!(
+                    "GITHUB_STEP_SUMMARY {}: cannot append the summary",
+                    summary.to_string_lossy()
+                )
+            })?;
+    }
     if let Some(p) = &out.output {
         eprintln!(
             "kvaudit: wrote {} ({} failing, {} not evaluable, {} passed)",

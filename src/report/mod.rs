@@ -35,6 +35,20 @@ pub struct Report<'a> {
     pub finished_at: String,
     /// Show passing findings in human formats.
     pub show_passed: bool,
+    /// Which results the SARIF holds.
+    pub sarif_profile: SarifProfile,
+    /// SARIF `automationDetails.id` category.
+    pub category: Option<String>,
+}
+
+/// Which results a SARIF log holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SarifProfile {
+    /// Failing results only: what GitHub code scanning should ingest.
+    #[default]
+    Github,
+    /// Every result, with kind pass, fail or open (not evaluable), for reviewers and other viewers.
+    Full,
 }
 
 impl Report<'_> {

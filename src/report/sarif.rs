@@ -9,10 +9,10 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultKind,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
 };
 
-use super::Report;
+use super::{Report, SarifProfile};
 use crate::finding::{Finding, Severity, Status};
 use crate::policy::engine::Rule;
 
@@ -140,6 +140,12 @@ fn logical(f: &Finding) -> LogicalLocation {
 }
 
 fn result(f: &Finding, index: i64) -> SarifResult {
+    // GitHub: failing results only. Full profile: pass and open (not evaluable) too.
+    let (kind, level) = match f.status {
+        Status::Fail => (ResultKind::Fail, result_level(f.severity)),
+        Status::Pass => (ResultKind::Pass, ResultLevel::None),
+        Status::NotEvaluable => (ResultKind::Open, ResultLevel::None),
+    };
     let physical = PhysicalLocation::builder()
         .artifact_location(
             ArtifactLocation::builder()
@@ -177,8 +183,8 @@ fn result(f: &Finding, index: i64) -> SarifResult {
     SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .rule_index(index)
-        .kind(ResultKind::Fail)
-        .level(result_level(f.severity))
+        .kind(kind)
+        .level(level)
         .message(
             Message::builder()
                 .text(sentence(&format!("{}: {}", f.resource.name, f.message)))
@@ -248,7 +254,7 @@ fn build(report: &Report) -> Sarif {
     let results: Vec<SarifResult> = report
         .findings
         .iter()
-        .filter(|f| f.status == Status::Fail)
+        .filter(|f| report.sarif_profile == SarifProfile::Full || f.status == Status::Fail)
         .map(|f| result(f, index_of(&f.rule_id)))
         .collect();
     let notifications: Vec<Notification> = report
@@ -290,12 +296,21 @@ fn build(report: &Report) -> Sarif {
                 .build(),
         )
         .build();
-    let run = Run::builder()
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .invocations(vec![invocation])
         .column_kind(json!("unicodeCodePoints"))
         .build();
+    if let Some(category) = &report.category {
+        // `category/` : a category with no run id, so PR and nightly runs of the
+        // same category close each other's alerts.
+        run.automation_details = Some(
+            RunAutomationDetails::builder()
+                .id(format!("{}/", category.trim_end_matches('/')))
+                .build(),
+        );
+    }
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
