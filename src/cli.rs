@@ -231,6 +231,18 @@ pub struct OutputArgs {
     #[arg(long, value_name = "NAME")]
     pub category: Option<String>,
 
+    /// Waivers (YAML): accepted exceptions with rule, resource glob, justification, owner, expiry.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// A previous kvaudit SARIF: results become new, unchanged, updated or absent.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Exit 1 only for failing results that are new since --baseline.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+
     /// Colour in the table: auto (when standard output is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

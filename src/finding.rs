@@ -145,6 +145,12 @@ pub struct Finding {
     pub evidence: Option<Evidence>,
     /// sha256(rule id, lower-case resource id, discriminator), hex.
     pub fingerprint: String,
+    /// The waiver that accepts this failing result, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<crate::waiver::WaiverRef>,
+    /// Against `--baseline`: new, updated or unchanged (failing results only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<crate::baseline::BaselineState>,
 }
 
 impl Finding {
@@ -175,7 +181,12 @@ pub struct Summary {
     pub pass: usize,
     pub fail: usize,
     pub not_evaluable: usize,
+    /// Failing, unwaived, by severity.
     pub fail_by_severity: std::collections::BTreeMap<String, usize>,
+    /// Failing results a live waiver accepts (not counted in `fail`).
+    pub waived: usize,
+    /// Failing, unwaived results new since the baseline (with `--baseline`).
+    pub new: usize,
 }
 
 impl Summary {
@@ -189,8 +200,12 @@ impl Summary {
             match f.status {
                 Status::Pass => s.pass += 1,
                 Status::NotEvaluable => s.not_evaluable += 1,
+                Status::Fail if f.waiver.is_some() => s.waived += 1,
                 Status::Fail => {
                     s.fail += 1;
+                    if f.baseline_state == Some(crate::baseline::BaselineState::New) {
+                        s.new += 1;
+                    }
                     *s.fail_by_severity
                         .entry(f.severity.as_str().to_string())
                         .or_default() += 1;
@@ -201,13 +216,25 @@ impl Summary {
     }
 }
 
-/// The exit-code decision of `eval` and `scan`: 1 when a failing finding is
-/// at or above `fail_on`, else 3 when something was not evaluable, else 0.
-pub fn exit_code(findings: &[Finding], fail_on: Severity) -> i32 {
-    if findings
-        .iter()
-        .any(|f| f.status == Status::Fail && f.severity >= fail_on)
-    {
+impl Finding {
+    /// A failing result the gate counts: not waived, at or above `fail_on`,
+    /// and new when only new results gate.
+    pub fn gates(&self, fail_on: Severity, only_new: bool) -> bool {
+        self.status == Status::Fail
+            && self.waiver.is_none()
+            && self.severity >= fail_on
+            && (!only_new
+                || self
+                    .baseline_state
+                    .is_none_or(|s| s == crate::baseline::BaselineState::New))
+    }
+}
+
+/// The exit-code decision of `eval` and `scan`: 1 when a failing, unwaived
+/// finding is at or above `fail_on` (and new, with `only_new`), else 3 when
+/// something was not evaluable, else 0.
+pub fn exit_code(findings: &[Finding], fail_on: Severity, only_new: bool) -> i32 {
+    if findings.iter().any(|f| f.gates(fail_on, only_new)) {
         1
     } else if findings.iter().any(|f| f.status == Status::NotEvaluable) {
         3

@@ -7,6 +7,7 @@
 //! [`report`] (table, JSON, markdown, SARIF).
 pub mod access;
 pub mod azure;
+pub mod baseline;
 pub mod collect;
 pub mod demo;
 pub mod error;
@@ -15,5 +16,6 @@ pub mod inventory;
 pub mod kql;
 pub mod policy;
 pub mod report;
+pub mod waiver;
 
 pub use error::Error;

@@ -425,3 +425,70 @@ fn missing_credential_inputs_are_named() {
     );
     assert_eq!(e.lines().count(), 1, "{e}");
 }
+
+#[test]
+fn pr_gate_scan_with_waivers_and_a_baseline() {
+    let setup = start(Faults::default());
+    let d = setup.dir.path();
+    let base = d.join("nightly.sarif");
+    let out = scan(
+        &setup,
+        &[
+            "--format",
+            "sarif",
+            "--sarif-profile",
+            "full",
+            "--category",
+            "kvaudit/test",
+            "--output",
+            base.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let waivers = d.join("waivers.yaml");
+    std::fs::write(
+        &waivers,
+        "waivers:\n  - rule: kv/unauthorized-requests\n    resource: \"*/vaults/kv-app-01\"\n    justification: pen test window\n    owner: secops@contoso.com\n    expires: 2099-01-01\n  - rule: kv/forbidden-requests\n    resource: \"*/vaults/kv-ops-*\"\n    justification: expired exception\n    owner: ops@contoso.com\n    expires: 2021-06-30\n  - rule: kv/admin-alert\n    resource: \"*/vaults/kv-none\"\n    justification: matches nothing\n    owner: ops@contoso.com\n    expires: 2099-01-01\n",
+    )
+    .unwrap();
+    let pr = d.join("pr.sarif");
+    let out = scan(
+        &setup,
+        &[
+            "--format",
+            "sarif",
+            "--category",
+            "kvaudit/test",
+            "--output",
+            pr.to_str().unwrap(),
+            "--baseline",
+            base.to_str().unwrap(),
+            "--fail-on-new",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+        &[],
+    );
+    // Nothing is new since the nightly run: the gate passes on failures, and exits 3 for what was not evaluable.
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("expired waiver") && out.stderr.contains("matched no failing result"),
+        "{}",
+        out.stderr
+    );
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&pr).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r["baselineState"] == "unchanged"
+        && r["kind"] == "fail"
+        && r.get("suppressions").is_none()));
+    assert!(results.iter().all(|r| {
+        !r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .ends_with("kv-app-01")
+            || r["ruleId"] != "kv/unauthorized-requests"
+    }));
+    assert_eq!(log["runs"][0]["automationDetails"]["id"], "kvaudit/test/");
+}

@@ -50,9 +50,34 @@ pub fn evaluate_and_report(
     origin: &str,
     out: &crate::cli::OutputArgs,
 ) -> Result<i32> {
+    // Read waivers and baseline first: a bad one must not cost an evaluation.
+    let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
+    let waivers = match &out.waivers {
+        Some(p) => Some((kvaudit::waiver::load(p, &known)?, p.display().to_string())),
+        None => None,
+    };
+    let baseline = match &out.baseline {
+        Some(p) => Some(kvaudit::baseline::Baseline::load(p)?),
+        None => None,
+    };
     let started = Utc::now();
-    let findings = set.evaluate(&inventory)?;
+    let mut findings = set.evaluate(&inventory)?;
     let finished = Utc::now();
+    let waiver_report = waivers.as_ref().map(|(w, origin)| {
+        kvaudit::waiver::apply(&mut findings, w, origin, Utc::now().date_naive())
+    });
+    if let Some(r) = &waiver_report {
+        for e in &r.expired {
+            tracing::warn!("expired waiver, no longer applied: {e}");
+        }
+        for u in &r.unmatched {
+            tracing::warn!("waiver matched no failing result: {u}");
+        }
+    }
+    let absent = baseline
+        .as_ref()
+        .map(|b| b.compare(&mut findings))
+        .unwrap_or_default();
     info!(
         findings = findings.len(),
         ms = (finished - started).num_milliseconds(),
@@ -73,6 +98,10 @@ pub fn evaluate_and_report(
         show_passed: out.show_passed,
         sarif_profile: out.sarif_profile,
         category: out.category.clone(),
+        waivers_used: waiver_report.is_some(),
+        waivers: waiver_report.clone(),
+        absent: &absent,
+        baseline_used: baseline.is_some(),
     };
     if out.format == report::Format::Sarif
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS
@@ -119,5 +148,5 @@ pub fn evaluate_and_report(
             report.summary.pass
         );
     }
-    Ok(exit_code(&findings, out.fail_on))
+    Ok(exit_code(&findings, out.fail_on, out.fail_on_new))
 }

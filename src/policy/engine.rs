@@ -383,6 +383,8 @@ impl PolicySet {
                 discriminator,
                 message,
                 evidence,
+                waiver: None,
+                baseline_state: None,
             });
         }
         let mine = &out[before..];
@@ -396,6 +398,8 @@ impl PolicySet {
                 discriminator: String::new(),
                 message: "the rule gave no verdict for this vault (its `results` is empty), so it is not reported as passing".into(),
                 evidence: None,
+                waiver: None,
+                baseline_state: None,
             });
         } else if mine.iter().any(|f| f.status == Status::Pass)
             && mine.iter().any(|f| f.status != Status::Pass)

@@ -19,6 +19,18 @@ struct Doc<'a> {
     summary: &'a Summary,
     rules: Vec<RuleEntry<'a>>,
     findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waivers: Option<&'a crate::waiver::WaiverReport>,
+    /// Fingerprints of the baseline's failing results that are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    absent: Option<Vec<Absent<'a>>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Absent<'a> {
+    rule_id: &'a str,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -85,6 +97,17 @@ pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()>
             .map(|r| RuleEntry::of(&r.metadata, r.builtin))
             .collect(),
         findings: report.findings,
+        waivers: report.waivers.as_ref(),
+        absent: report.baseline_used.then(|| {
+            report
+                .absent
+                .iter()
+                .map(|p| Absent {
+                    rule_id: &p.rule_id,
+                    message: &p.message,
+                })
+                .collect()
+        }),
     };
     serde_json::to_writer_pretty(&mut *w, &doc)?;
     w.write_all(b"\n")

@@ -7,6 +7,16 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// A summary stays short: long findings are cut (the JSON report has them whole).
+fn short(s: &str) -> String {
+    const MAX: usize = 240;
+    if s.chars().count() <= MAX {
+        return cell(s);
+    }
+    let cut: String = s.chars().take(MAX).collect();
+    format!("{}…", cell(cut.trim_end()))
+}
+
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let mut out = String::new();
@@ -17,8 +27,14 @@ pub fn render(report: &Report) -> String {
     } else {
         "✅"
     };
+    let extra = match (report.baseline_used, report.waivers_used) {
+        (true, true) => format!(" ({} new), {} waived", s.new, s.waived),
+        (true, false) => format!(" ({} new)", s.new),
+        (false, true) => format!(", {} waived", s.waived),
+        (false, false) => String::new(),
+    };
     out.push_str(&format!(
-        "## {verdict} kvaudit: {} failing, {} not evaluable, {} passed\n\n",
+        "## {verdict} kvaudit: {} failing{extra}, {} not evaluable, {} passed\n\n",
         s.fail, s.not_evaluable, s.pass
     ));
     out.push_str(&format!(
@@ -32,14 +48,20 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("| {k} | {n} |\n"));
             }
         }
-        out.push_str(
-            "\n### Failing\n\n| Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|\n",
-        );
-        for f in report
+        let state_col = report.baseline_used;
+        out.push_str(if state_col {
+            "\n### Failing\n\n| State | Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|---|\n"
+        } else {
+            "\n### Failing\n\n| Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|\n"
+        });
+        let mut failing: Vec<_> = report
             .ordered()
             .into_iter()
-            .filter(|f| f.status == Status::Fail)
-        {
+            .filter(|f| f.status == Status::Fail && f.waiver.is_none())
+            .collect();
+        // New results first: they are what a pull request is about.
+        failing.sort_by_key(|f| f.baseline_state);
+        for f in failing {
             let fix = report
                 .rule(&f.rule_id)
                 .and_then(|r| {
@@ -50,16 +72,53 @@ pub fn render(report: &Report) -> String {
                         .map(str::to_string)
                 })
                 .unwrap_or_default();
+            if state_col {
+                let state = f.baseline_state.map_or("", |b| b.as_str());
+                let state = if state == "new" { "**new**" } else { state };
+                out.push_str(&format!("| {state} "));
+            }
             out.push_str(&format!(
                 "| {} | `{}` | {} | {} | {} |\n",
                 f.severity.as_str(),
                 f.rule_id,
                 cell(&f.resource.name),
-                cell(&f.message),
+                short(&f.message),
                 cell(&fix),
             ));
         }
         out.push('\n');
+    }
+    if let Some(w) = &report.waivers {
+        let waived: Vec<_> = report
+            .ordered()
+            .into_iter()
+            .filter(|f| f.waiver.is_some())
+            .collect();
+        if !waived.is_empty() {
+            out.push_str("### Waived\n\n| Rule | Vault | Justification | Owner | Expires |\n|---|---|---|---|---|\n");
+            for f in waived {
+                let wr = f.waiver.as_ref().expect("filtered");
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} | {} |\n",
+                    f.rule_id,
+                    cell(&f.resource.name),
+                    cell(&wr.justification),
+                    cell(&wr.owner),
+                    wr.expires
+                ));
+            }
+            out.push('\n');
+        }
+        if !w.expired.is_empty() || !w.unmatched.is_empty() {
+            out.push_str("### Waivers to review\n\n");
+            for e in &w.expired {
+                out.push_str(&format!("- expired, no longer applied: {}\n", cell(e)));
+            }
+            for u in &w.unmatched {
+                out.push_str(&format!("- matched nothing: {}\n", cell(u)));
+            }
+            out.push('\n');
+        }
     }
     if s.not_evaluable > 0 {
         out.push_str("### Not evaluable\n\nThese checks could not be run; they are not counted as passing.\n\n| Rule | Vault | Why |\n|---|---|---|\n");
@@ -72,7 +131,7 @@ pub fn render(report: &Report) -> String {
                 "| `{}` | {} | {} |\n",
                 f.rule_id,
                 cell(&f.resource.name),
-                cell(&f.message)
+                short(&f.message)
             ));
         }
         out.push('\n');

@@ -39,6 +39,14 @@ pub struct Report<'a> {
     pub sarif_profile: SarifProfile,
     /// SARIF `automationDetails.id` category.
     pub category: Option<String>,
+    /// A waivers file was given (the full SARIF then carries suppressions).
+    pub waivers_used: bool,
+    /// What the waivers did.
+    pub waivers: Option<crate::waiver::WaiverReport>,
+    /// Failing results of the baseline that are gone (with `--baseline`).
+    pub absent: &'a [crate::baseline::Previous],
+    /// A baseline was given.
+    pub baseline_used: bool,
 }
 
 /// Which results a SARIF log holds.

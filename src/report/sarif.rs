@@ -139,7 +139,12 @@ fn logical(f: &Finding) -> LogicalLocation {
         .build()
 }
 
-fn result(f: &Finding, index: i64) -> SarifResult {
+/// A result's message text (also what baselines compare).
+pub fn result_message(f: &Finding) -> String {
+    sentence(&format!("{}: {}", f.resource.name, f.message))
+}
+
+fn result(f: &Finding, index: i64, suppressions: bool) -> SarifResult {
     // GitHub: failing results only. Full profile: pass and open (not evaluable) too.
     let (kind, level) = match f.status {
         Status::Fail => (ResultKind::Fail, result_level(f.severity)),
@@ -180,20 +185,36 @@ fn result(f: &Finding, index: i64) -> SarifResult {
     }
     // The evidence itself stays in the JSON report: GitHub ignores result
     // properties, and with it a large tenant's SARIF grows past upload limits.
-    SarifResult::builder()
+    let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .rule_index(index)
         .kind(kind)
         .level(level)
-        .message(
-            Message::builder()
-                .text(sentence(&format!("{}: {}", f.resource.name, f.message)))
-                .build(),
-        )
+        .message(Message::builder().text(result_message(f)).build())
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())
-        .build()
+        .build();
+    if let Some(state) = f.baseline_state {
+        r.baseline_state = Some(json!(state.as_str()));
+    }
+    if suppressions {
+        // Per run, suppressions are all present or all absent: [] = not suppressed.
+        r.suppressions = Some(match &f.waiver {
+            Some(w) => vec![
+                serde_sarif::sarif::Suppression::builder()
+                    .kind(json!("external"))
+                    .status(json!("accepted"))
+                    .justification(format!(
+                        "{} (owner {}, expires {}, {})",
+                        w.justification, w.owner, w.expires, w.source
+                    ))
+                    .build(),
+            ],
+            None => vec![],
+        });
+    }
+    r
 }
 
 fn notification(f: &Finding, index: i64) -> Notification {
@@ -251,12 +272,28 @@ fn build(report: &Report) -> Sarif {
             .position(|r| r.metadata.id == id)
             .unwrap_or(0) as i64
     };
-    let results: Vec<SarifResult> = report
+    let full = report.sarif_profile == SarifProfile::Full;
+    let mut results: Vec<SarifResult> = report
         .findings
         .iter()
-        .filter(|f| report.sarif_profile == SarifProfile::Full || f.status == Status::Fail)
-        .map(|f| result(f, index_of(&f.rule_id)))
+        // GitHub opens an alert for any result it gets: failing, unwaived only.
+        .filter(|f| full || (f.status == Status::Fail && f.waiver.is_none()))
+        .map(|f| result(f, index_of(&f.rule_id), full && report.waivers_used))
         .collect();
+    if full {
+        // Failing results of the baseline that are gone.
+        for prev in report.absent {
+            let mut v = prev.result.clone();
+            v["baselineState"] = json!("absent");
+            v["ruleIndex"] = json!(index_of(&prev.rule_id));
+            if report.waivers_used {
+                v["suppressions"] = json!([]);
+            }
+            if let Ok(r) = serde_json::from_value::<SarifResult>(v) {
+                results.push(r);
+            }
+        }
+    }
     let notifications: Vec<Notification> = report
         .findings
         .iter()

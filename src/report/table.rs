@@ -38,6 +38,10 @@ pub fn render(report: &Report, color: bool) -> String {
             continue;
         }
         let (label, c) = match f.status {
+            Status::Fail if f.waiver.is_some() => ("waived", Color::DarkGrey),
+            Status::Fail if f.baseline_state == Some(crate::baseline::BaselineState::New) => {
+                ("FAIL (new)", Color::Red)
+            }
             Status::Fail => ("FAIL", Color::Red),
             Status::NotEvaluable => ("NOT EVALUABLE", Color::Yellow),
             Status::Pass => ("pass", Color::Green),
@@ -70,7 +74,7 @@ pub fn render(report: &Report, color: bool) -> String {
         .filter_map(|k| s.fail_by_severity.get(*k).map(|n| format!("{n} {k}")))
         .collect();
     out.push_str(&format!(
-        "{} vault(s), {} rule(s): {} failing{}, {} not evaluable, {} passed{}\n",
+        "{} vault(s), {} rule(s): {} failing{}{}{}, {} not evaluable, {} passed{}\n",
         s.resources,
         s.rules,
         s.fail,
@@ -78,6 +82,16 @@ pub fn render(report: &Report, color: bool) -> String {
             String::new()
         } else {
             format!(" ({})", by_sev.join(", "))
+        },
+        if report.baseline_used {
+            format!(", {} new since the baseline", s.new)
+        } else {
+            String::new()
+        },
+        if report.waivers_used {
+            format!(", {} waived", s.waived)
+        } else {
+            String::new()
         },
         s.not_evaluable,
         s.pass,

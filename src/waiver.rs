@@ -1,0 +1,218 @@
+//! Waivers: accepted exceptions with an owner, a justification and an
+//! expiry. A waived failing result does not fail the gate, is marked as an
+//! accepted external suppression in the full SARIF, and is left out of the
+//! GitHub SARIF. An expired waiver waives nothing and is reported; waivers
+//! that matched nothing are listed.
+//!
+//! ```yaml
+//! waivers:
+//!   - rule: kv/admin-alert
+//!     resource: /subscriptions/*/resourceGroups/rg-sandbox/providers/Microsoft.KeyVault/vaults/*
+//!     justification: sandbox vaults are recreated every night
+//!     owner: platform-team@contoso.com
+//!     expires: 2027-03-31
+//!     discriminator: 203.0.113.*   # optional: one caller of the anomaly rules
+//! ```
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::finding::{Finding, Status};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    waivers: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    rule: String,
+    resource: String,
+    justification: String,
+    owner: String,
+    expires: String,
+    #[serde(default)]
+    discriminator: Option<String>,
+}
+
+/// One waiver, checked.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub rule: String,
+    pub resource: String,
+    pattern: glob::Pattern,
+    discriminator: Option<glob::Pattern>,
+    pub justification: String,
+    pub owner: String,
+    pub expires: NaiveDate,
+    /// Line of the entry in the file.
+    pub line: usize,
+}
+
+/// What a waived finding carries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WaiverRef {
+    pub justification: String,
+    pub owner: String,
+    pub expires: String,
+    /// `file:line` of the waiver.
+    pub source: String,
+}
+
+/// The outcome of applying waivers, for the reports.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaiverReport {
+    pub applied: usize,
+    /// `file:line: rule resource (expired DATE)`.
+    pub expired: Vec<String>,
+    /// `file:line: rule resource`.
+    pub unmatched: Vec<String>,
+}
+
+const OPTS: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: false,
+    require_literal_separator: false,
+    require_literal_leading_dot: false,
+};
+
+/// Lines where the top-level list items of `waivers:` start.
+fn item_lines(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut indent: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix('-')
+            && (rest.is_empty() || rest.starts_with(' '))
+        {
+            let ind = line.len() - trimmed.len();
+            if indent.is_none_or(|d| ind == d) {
+                indent = Some(ind);
+                out.push(i + 1);
+            }
+        }
+    }
+    out
+}
+
+/// Reads and checks a waivers file: unknown rules, bad dates and bad globs
+/// are errors naming the file and line.
+pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Read {
+        path: origin.clone(),
+        reason: crate::error::io_reason(&e),
+    })?;
+    let bad = |line: usize, message: String| Error::Policy(format!("{origin}:{line}: {message}"));
+    let file: File = serde_norway::from_str(&text).map_err(|e| {
+        let line = e.location().map_or(1, |l| l.line());
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        bad(line, format!("not a valid waivers file: {msg}"))
+    })?;
+    let lines = item_lines(&text);
+    let mut out = Vec::new();
+    for (i, e) in file.waivers.into_iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(1);
+        if !known_rules.contains(&e.rule.as_str()) {
+            return Err(bad(
+                line,
+                format!(
+                    "waiver names unknown rule {:?} (known: {})",
+                    e.rule,
+                    known_rules.join(", ")
+                ),
+            ));
+        }
+        let expires = NaiveDate::parse_from_str(e.expires.trim(), "%Y-%m-%d").map_err(|_| {
+            bad(
+                line,
+                format!("expires {:?} is not a date such as 2027-03-31", e.expires),
+            )
+        })?;
+        for (what, v) in [("justification", &e.justification), ("owner", &e.owner)] {
+            if v.trim().is_empty() {
+                return Err(bad(line, format!("waiver has an empty {what}")));
+            }
+        }
+        let pattern = glob::Pattern::new(e.resource.trim()).map_err(|err| {
+            bad(
+                line,
+                format!("resource {:?} is not a valid glob: {err}", e.resource),
+            )
+        })?;
+        let discriminator = match &e.discriminator {
+            Some(d) => Some(glob::Pattern::new(d).map_err(|err| {
+                bad(
+                    line,
+                    format!("discriminator {d:?} is not a valid glob: {err}"),
+                )
+            })?),
+            None => None,
+        };
+        out.push(Waiver {
+            rule: e.rule,
+            resource: e.resource,
+            pattern,
+            discriminator,
+            justification: e.justification,
+            owner: e.owner,
+            expires,
+            line,
+        });
+    }
+    Ok(out)
+}
+
+/// Marks the failing findings each live waiver covers; `today` decides expiry.
+pub fn apply(
+    findings: &mut [Finding],
+    waivers: &[Waiver],
+    origin: &str,
+    today: NaiveDate,
+) -> WaiverReport {
+    let mut report = WaiverReport::default();
+    let mut used = vec![false; waivers.len()];
+    for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+        for (i, w) in waivers.iter().enumerate() {
+            let matches = w.rule == f.rule_id
+                && w.pattern.matches_with(&f.resource.id, OPTS)
+                && w.discriminator
+                    .as_ref()
+                    .is_none_or(|d| d.matches_with(&f.discriminator, OPTS));
+            if !matches {
+                continue;
+            }
+            used[i] = true;
+            if w.expires < today {
+                continue;
+            }
+            f.waiver = Some(WaiverRef {
+                justification: w.justification.clone(),
+                owner: w.owner.clone(),
+                expires: w.expires.to_string(),
+                source: format!("{origin}:{}", w.line),
+            });
+            report.applied += 1;
+            break;
+        }
+    }
+    for (i, w) in waivers.iter().enumerate() {
+        if w.expires < today {
+            report.expired.push(format!(
+                "{origin}:{}: {} {} (expired {}, owner {})",
+                w.line, w.rule, w.resource, w.expires, w.owner
+            ));
+        } else if !used[i] {
+            report
+                .unmatched
+                .push(format!("{origin}:{}: {} {}", w.line, w.rule, w.resource));
+        }
+    }
+    report
+}
