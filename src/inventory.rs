@@ -27,15 +27,6 @@ pub enum Collected<T> {
     NotCollected { reason: String },
 }
 
-impl<T> Collected<T> {
-    pub fn value(&self) -> Option<&T> {
-        match self {
-            Collected::Ok { value } => Some(value),
-            _ => None,
-        }
-    }
-}
-
 impl<T> Default for Collected<T> {
     fn default() -> Self {
         Collected::NotCollected {

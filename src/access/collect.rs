@@ -11,11 +11,9 @@ use super::{AccessReport, Caller, Event, Failure, Unread, View, identity_label};
 use crate::azure::client::AzureClient;
 use crate::azure::error::AzureError;
 use crate::azure::loganalytics::{QueryResponse, Row};
-use crate::azure::models::Workspace;
-use crate::collect::audit_logs::audit_workspace;
+use crate::collect::audit_logs::{by_workspace, workspace};
 use crate::collect::progress::Progress;
-use crate::collect::{Scope, WORKSPACES_API, Window, subscriptions, vaults};
-use crate::inventory::Collected;
+use crate::collect::{Scope, Window, subscriptions, vaults, with_settings};
 use crate::policy::data::PolicyData;
 use crate::policy::input::norm_id;
 
@@ -91,51 +89,34 @@ pub async fn run(
     for s in &subs {
         found.extend(vaults::list(client, &s.subscription_id, scope).await?);
     }
-    progress.add(found.len() as u64);
-    let settings: Vec<(
-        String,
-        Collected<Vec<crate::azure::models::DiagnosticSetting>>,
-    )> = stream::iter(found.iter().map(|v| async move {
-        let s = vaults::diagnostic_settings(client, &v.id).await;
-        progress.inc(1);
-        (v.id.clone(), s)
-    }))
-    .buffer_unordered(64)
-    .collect()
-    .await;
-
+    let vaults = with_settings(client, found, progress).await;
     let mut report = AccessReport {
         window_start: q.window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
         window_end: q.window.end.to_rfc3339_opts(SecondsFormat::Secs, true),
         ..Default::default()
     };
-    let mut by_workspace: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, s) in settings {
-        match &s {
-            Collected::Ok { value } => match value.iter().find_map(audit_workspace) {
-                Some(ws) => by_workspace.entry(ws).or_default().push(id),
-                None => report.unread.push(Unread {
-                    vault: id,
-                    reason: "no diagnostic setting sends AuditEvent to a Log Analytics workspace"
-                        .into(),
-                }),
-            },
-            Collected::Error { error } => report.unread.push(Unread {
-                vault: id,
-                reason: format!(
-                    "its diagnostic settings could not be read ({}: {})",
-                    error.code, error.message
-                ),
-            }),
-            Collected::NotCollected { reason } => report.unread.push(Unread {
-                vault: id,
-                reason: reason.clone(),
-            }),
-        }
+    let (groups, unread) = by_workspace(&vaults);
+    for (i, reason) in unread {
+        report.unread.push(Unread {
+            vault: vaults[i].vault.id.clone(),
+            reason,
+        });
     }
-    progress.add(by_workspace.len() as u64);
+    let vault_ids: BTreeMap<String, Vec<String>> = groups
+        .into_iter()
+        .map(|(ws, members)| {
+            (
+                ws,
+                members
+                    .into_iter()
+                    .map(|i| vaults[i].vault.id.clone())
+                    .collect(),
+            )
+        })
+        .collect();
+    progress.add(vault_ids.len() as u64);
     let answers: Vec<(String, Result<QueryResponse, AzureError>)> =
-        stream::iter(by_workspace.iter().map(|(ws_id, ids)| async move {
+        stream::iter(vault_ids.iter().map(|(ws_id, ids)| async move {
             let r = query_workspace(client, ws_id, ids, q).await;
             progress.inc(1);
             (ws_id.clone(), r)
@@ -144,7 +125,7 @@ pub async fn run(
         .collect()
         .await;
     for (ws_id, answer) in answers {
-        let ids = &by_workspace[&ws_id];
+        let ids = &vault_ids[&ws_id];
         match answer {
             Err(e) => {
                 warn!("workspace {ws_id}: {e}");
@@ -184,12 +165,7 @@ async fn query_workspace(
     ids: &[String],
     q: &AccessQuery,
 ) -> Result<QueryResponse, AzureError> {
-    let ws: Workspace = client
-        .arm_get(&format!(
-            "{}?api-version={WORKSPACES_API}",
-            ws_id.trim_start_matches('/')
-        ))
-        .await?;
+    let ws = workspace(client, ws_id).await?;
     let w = &q.window;
     let text = match q.view {
         View::Callers => crate::kql::access_callers(ids, w.start, w.end, w.challenge_seconds),

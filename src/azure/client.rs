@@ -145,6 +145,17 @@ impl AzureClient {
         &self.endpoints
     }
 
+    /// Gets both tokens (ARM and Log Analytics) now: a credential problem
+    /// stops the run before any request, with what to do, and a short-lived
+    /// federated token cannot expire midway.
+    pub async fn authenticate(&self) -> Result<(), AzureError> {
+        self.tokens.token(&self.endpoints.arm_scope).await?;
+        self.tokens
+            .token(&self.endpoints.log_analytics_scope)
+            .await?;
+        Ok(())
+    }
+
     /// `GET` an ARM path (relative to the ARM endpoint, with its query).
     pub async fn arm_get<T: DeserializeOwned>(
         &self,

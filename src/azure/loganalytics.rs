@@ -71,10 +71,6 @@ impl Table {
             values: serde_json::from_str(raw.get()).unwrap_or_default(),
         })
     }
-
-    pub fn has_column(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c.name == name)
-    }
 }
 
 impl Row<'_> {

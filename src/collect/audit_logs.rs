@@ -43,6 +43,48 @@ pub fn audit_workspace(s: &DiagnosticSetting) -> Option<String> {
     audited.then(|| norm_id(ws))
 }
 
+/// Vault indexes by the normalised id of the workspace their logs reach.
+pub type WorkspaceGroups = BTreeMap<String, Vec<usize>>;
+
+/// Groups vaults (by index) by the workspace their AuditEvent logs reach
+/// (the first setting that sends them to one), and says why each other
+/// vault's logs cannot be read. Shared by `scan` and `access`.
+pub fn by_workspace(vaults: &[VaultInventory]) -> (WorkspaceGroups, Vec<(usize, String)>) {
+    let mut groups = WorkspaceGroups::new();
+    let mut unread = Vec::new();
+    for (i, v) in vaults.iter().enumerate() {
+        match &v.diagnostic_settings {
+            Collected::Ok { value } => match value.iter().find_map(audit_workspace) {
+                Some(ws) => groups.entry(ws).or_default().push(i),
+                None => unread.push((
+                    i,
+                    "no diagnostic setting sends AuditEvent to a Log Analytics workspace"
+                        .to_string(),
+                )),
+            },
+            Collected::Error { error } => unread.push((
+                i,
+                format!(
+                    "its diagnostic settings could not be read ({}: {})",
+                    error.code, error.message
+                ),
+            )),
+            Collected::NotCollected { reason } => unread.push((i, reason.clone())),
+        }
+    }
+    (groups, unread)
+}
+
+/// A workspace by ARM id (its `customerId` is what the query API wants).
+pub async fn workspace(client: &AzureClient, ws_id: &str) -> Result<Workspace, AzureError> {
+    client
+        .arm_get(&format!(
+            "{}?api-version={WORKSPACES_API}",
+            ws_id.trim_start_matches('/')
+        ))
+        .await
+}
+
 fn not_collected(reason: &str) -> AuditLogs {
     AuditLogs {
         status: AuditStatus::NotCollected,
@@ -75,20 +117,9 @@ pub async fn collect(
     window: &Window,
     progress: &Progress,
 ) -> Vec<Workspace> {
-    // Which workspace each vault's audit logs reach (the first, in setting order).
-    let mut by_workspace: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, v) in vaults.iter_mut().enumerate() {
-        match &v.diagnostic_settings {
-            Collected::Ok { value } => match value.iter().find_map(audit_workspace) {
-                Some(ws) => by_workspace.entry(ws).or_default().push(i),
-                None => {
-                    v.audit_logs = not_collected(
-                        "no diagnostic setting sends AuditEvent to a Log Analytics workspace",
-                    )
-                }
-            },
-            _ => v.audit_logs = not_collected("the diagnostic settings could not be read"),
-        }
+    let (by_workspace, unread) = by_workspace(vaults);
+    for (i, reason) in unread {
+        vaults[i].audit_logs = not_collected(&reason);
     }
     info!(workspaces = by_workspace.len(), "querying audit logs");
     progress.add(by_workspace.len() as u64 * 2);
@@ -99,12 +130,7 @@ pub async fn collect(
                 .map(|i| vaults[*i].vault.id.clone())
                 .collect();
             async move {
-                let ws = client
-                    .arm_get::<Workspace>(&format!(
-                        "{}?api-version={WORKSPACES_API}",
-                        ws_id.trim_start_matches('/')
-                    ))
-                    .await;
+                let ws = workspace(client, ws_id).await;
                 progress.inc(1);
                 let answer = match &ws {
                     Ok(w) => {

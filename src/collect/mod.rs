@@ -123,27 +123,8 @@ pub async fn collect(
     });
     found.sort_by_key(|v| v.id.to_ascii_lowercase());
     info!(vaults = found.len(), "vaults found");
-    progress.add(found.len() as u64);
 
-    // Per vault: its diagnostic settings, interleaved across subscriptions so
-    // that each subscription's read bucket is drawn on in parallel.
-    let mut vaults: Vec<VaultInventory> =
-        stream::iter(interleave_by_subscription(found).into_iter().map(|v| {
-            let client = client.clone();
-            async move {
-                let settings = vaults::diagnostic_settings(&client, &v.id).await;
-                progress.inc(1);
-                VaultInventory {
-                    vault: v,
-                    diagnostic_settings: settings,
-                    audit_logs: Default::default(),
-                }
-            }
-        }))
-        .buffer_unordered(client_concurrency(&client))
-        .collect()
-        .await;
-    vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
+    let mut vaults = with_settings(&client, found, progress).await;
 
     let diagnostic_categories = vaults::categories(&client, &vaults).await;
     let workspaces = audit_logs::collect(&client, &mut vaults, window, progress).await;
@@ -162,6 +143,38 @@ pub async fn collect(
         workspaces,
         diagnostic_categories,
     })
+}
+
+/// Reads each vault's diagnostic settings (one GET per vault), interleaved
+/// across subscriptions so that each subscription's read bucket is drawn on
+/// in parallel. Shared by `scan` and `access`; sorted by vault id.
+pub async fn with_settings(
+    client: &AzureClient,
+    found: Vec<crate::azure::models::Vault>,
+    progress: &Progress,
+) -> Vec<VaultInventory> {
+    progress.add(found.len() as u64);
+    // The client's semaphore bounds requests in flight; this bounds the
+    // futures waiting for it, so memory stays flat for large tenants.
+    const PENDING: usize = 64;
+    let mut vaults: Vec<VaultInventory> = stream::iter(
+        interleave_by_subscription(found)
+            .into_iter()
+            .map(|v| async move {
+                let settings = vaults::diagnostic_settings(client, &v.id).await;
+                progress.inc(1);
+                VaultInventory {
+                    vault: v,
+                    diagnostic_settings: settings,
+                    audit_logs: Default::default(),
+                }
+            }),
+    )
+    .buffer_unordered(PENDING)
+    .collect()
+    .await;
+    vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
+    vaults
 }
 
 /// Round-robin over subscriptions: ARM throttles per subscription, so a
@@ -188,12 +201,6 @@ fn interleave_by_subscription(
         }
     }
     out
-}
-
-fn client_concurrency(_client: &AzureClient) -> usize {
-    // The client's semaphore bounds requests in flight; this bounds the
-    // futures waiting for it, so memory stays flat for large tenants.
-    64
 }
 
 /// `24h`, `7d`, `90m` → a duration.

@@ -26,22 +26,12 @@ impl Progress {
         Progress { bar }
     }
 
-    pub fn hidden() -> Progress {
-        Progress {
-            bar: ProgressBar::hidden(),
-        }
-    }
-
     pub fn add(&self, n: u64) {
         self.bar.inc_length(n);
     }
 
     pub fn inc(&self, n: u64) {
         self.bar.inc(n);
-    }
-
-    pub fn message(&self, m: &'static str) {
-        self.bar.set_message(m);
     }
 
     pub fn finish(&self) {

@@ -9,7 +9,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{ColorChoice, PolicyArgs};
+use crate::cli::{AzureArgs, ColorChoice, PolicyArgs};
+use kvaudit::azure::client::{AzureClient, ClientOptions};
+use kvaudit::azure::cloud::Endpoints;
+use kvaudit::azure::credentials::{TokenCache, credential};
+use kvaudit::collect::{self, Window};
 use kvaudit::policy::data::PolicyData;
 use kvaudit::policy::{PolicyFile, PolicySet, builtin, source};
 
@@ -114,5 +118,61 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<()> {
                 r => r.context("cannot write to standard output"),
             }
         }
+    }
+}
+
+/// The audit-log window from `--since` and `--until` (default: now).
+pub fn window(since: &str, until: Option<&str>, challenge_seconds: u32) -> Result<Window> {
+    let since = collect::parse_since(since).map_err(|e| anyhow::anyhow!("--since {e}"))?;
+    let end = match until {
+        None => chrono::Utc::now(),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "--until {t:?} is not an RFC 3339 time such as 2026-11-27T09:00:00Z: {e}"
+                )
+            })?
+            .with_timezone(&chrono::Utc),
+    };
+    Ok(Window {
+        start: end - since,
+        end,
+        challenge_seconds,
+    })
+}
+
+/// What `scan` and `access` need to talk to Azure: the client (endpoints
+/// checked, credential picked) and a runtime to drive it.
+pub struct Session {
+    pub client: std::sync::Arc<AzureClient>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Session {
+    pub fn connect(azure: &AzureArgs, options: ClientOptions) -> Result<Session> {
+        let endpoints = Endpoints::new(
+            azure.cloud,
+            azure.arm_endpoint.as_deref(),
+            azure.log_analytics_endpoint.as_deref(),
+        )?;
+        let tokens = std::sync::Arc::new(TokenCache::new(credential(azure.auth)?, azure.auth));
+        let client = std::sync::Arc::new(AzureClient::new(endpoints, tokens, options)?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(Session { client, runtime })
+    }
+
+    /// Authenticates, then runs `work`.
+    pub fn run<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, kvaudit::azure::error::AzureError>>,
+    ) -> Result<T> {
+        Ok(self.runtime.block_on(async {
+            self.client.authenticate().await?;
+            work.await
+        })?)
     }
 }

@@ -190,11 +190,6 @@ impl PolicySet {
         &self.data
     }
 
-    /// Keeps only the rules `keep` accepts.
-    pub fn retain_rules(&mut self, keep: impl Fn(&Rule) -> bool) {
-        self.rules.retain(|r| keep(r));
-    }
-
     /// An engine that also holds one generated package gathering every
     /// selected rule's `results`, so one evaluation per vault runs all rules
     /// and the helper library's rules are computed once per vault.
@@ -228,6 +223,12 @@ impl PolicySet {
         let base = self.evaluation_engine()?;
         builder.precompute_alert_facts(&mut base.clone());
         let query = format!("data.{AGGREGATE_PACKAGE}.results");
+        // The aggregate's keys, built once rather than per vault and rule.
+        let keys: Vec<Value> = self
+            .rules
+            .iter()
+            .map(|r| Value::from(r.metadata.id.as_str()))
+            .collect();
         let vm_factory = match self.evaluator {
             Evaluator::Interpreter => None,
             Evaluator::Vm => {
@@ -289,8 +290,8 @@ impl PolicySet {
                                 rego_error(&e)
                             ))
                         })?;
-                        for rule in &self.rules {
-                            let value = &all[&Value::from(rule.metadata.id.as_str())];
+                        for (rule, key) in self.rules.iter().zip(&keys) {
+                            let value = &all[key];
                             self.collect(rule, &resource, value, &mut out)?;
                         }
                     }
