@@ -203,6 +203,19 @@ pub struct PolicyArgs {
     /// Policy data (JSON) merged over the defaults: windowHours, challengeSeconds, allowList, severities.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+
+    /// Run only rules whose id matches (repeatable; globs such as 'kv/*-alert').
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+
+    /// Do not run rules whose id matches (repeatable; globs allowed).
+    #[arg(long = "skip-rule", value_name = "ID")]
+    pub skip_rules: Vec<String>,
+
+    /// Run only the rules mapped to this benchmark and report by its control ids:
+    /// cis-azure-2.0, cis-azure-2.1, cis-azure-3.0, cis-azure-4.0, cis-azure-5.0 or cis-azure-6.0.
+    #[arg(long, value_name = "NAME")]
+    pub benchmark: Option<String>,
 }
 
 #[derive(Debug, Args)]

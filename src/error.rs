@@ -16,8 +16,7 @@ pub enum Error {
         message: String,
     },
     #[error(
-        "{origin}: inventory schemaVersion {found} is not supported (this kvaudit reads schemaVersion {}); re-collect it with `kvaudit scan --save-inventory`",
-        crate::inventory::SCHEMA_VERSION
+        "{origin}: inventory schemaVersion {found} is not supported (this kvaudit reads schemaVersion 1 and 2); re-collect it with `kvaudit scan --save-inventory`"
     )]
     InventoryVersion { origin: String, found: String },
     #[error("{origin}: {location}: {message}")]
@@ -49,6 +48,12 @@ pub enum Error {
     },
     #[error("{0}")]
     Policy(String),
+    #[error("{flag} {value}: {problem}")]
+    Selection {
+        flag: &'static str,
+        value: String,
+        problem: String,
+    },
 }
 
 /// An I/O error without the "(os error N)" noise.

@@ -8,13 +8,18 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::azure::models::{
-    ActionGroup, ActivityLogAlert, DiagnosticCategory, DiagnosticSetting, ErrorDetail,
-    ScheduledQueryRule, Subscription, Vault, Workspace,
+    ActionGroup, ActivityLogAlert, DiagnosticCategory, DiagnosticSetting, ErrorDetail, Key,
+    MetricsResponse, Pricing, ScheduledQueryRule, Secret, Subscription, Vault, Workspace,
 };
 use crate::error::Error;
 
-/// The inventory format version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The inventory format version this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Versions this build reads. Version 2 added keys, secrets, Defender
+/// pricings, API-hit metrics and audit volume; a version-1 document simply
+/// has none of them (they read as not collected).
+pub const READABLE_VERSIONS: &[u32] = &[1, 2];
 
 /// What a collector got: the value, an error that says why not, or nothing
 /// because it was not asked for. Serialised as `{"status": "ok", "value": ...}`,
@@ -76,6 +81,9 @@ pub struct SubscriptionInventory {
     pub action_groups: Collected<Vec<ActionGroup>>,
     #[serde(default)]
     pub scheduled_query_rules: Collected<Vec<ScheduledQueryRule>>,
+    /// Defender for Cloud plans (kvaudit reads `KeyVaults`).
+    #[serde(default)]
+    pub pricings: Collected<Vec<Pricing>>,
 }
 
 /// One vault and what was collected about it.
@@ -87,6 +95,35 @@ pub struct VaultInventory {
     pub diagnostic_settings: Collected<Vec<DiagnosticSetting>>,
     #[serde(default)]
     pub audit_logs: AuditLogs,
+    /// The vault's keys, listed through the management plane (metadata only).
+    #[serde(default)]
+    pub keys: Collected<Vec<Key>>,
+    /// The vault's secrets, listed through the management plane (no values).
+    #[serde(default)]
+    pub secrets: Collected<Vec<Secret>>,
+    /// Azure Monitor `ServiceApiHit` totals over the audit-volume window.
+    #[serde(default)]
+    pub api_hits: Collected<MetricsResponse>,
+    /// How many AuditEvent rows of the vault the workspace holds.
+    #[serde(default)]
+    pub audit_volume: Collected<AuditVolume>,
+}
+
+/// AuditEvent rows of one vault in its workspace over a window (both tables).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditVolume {
+    /// ARM id of the workspace that was queried.
+    pub workspace_id: String,
+    pub window_start: String,
+    pub window_end: String,
+    /// AuditEvent rows of this vault in [windowStart, windowEnd].
+    pub events: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<String>,
+    /// Log Analytics answered PartialError: a count of 0 proves nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// Audit-log evidence for one vault, aggregated by the Log Analytics query.
@@ -215,7 +252,10 @@ impl Inventory {
             message: strip_position(&e.to_string()),
         })?;
         match probe.schema_version {
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION as u64) => {}
+            Some(serde_json::Value::Number(n))
+                if n
+                    .as_u64()
+                    .is_some_and(|n| READABLE_VERSIONS.iter().any(|&r| r as u64 == n)) => {}
             Some(v) => {
                 return Err(Error::InventoryVersion {
                     origin: origin.to_string(),

@@ -283,3 +283,161 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
 }
+
+/// A Defender for Cloud plan (`Microsoft.Security/pricings/{name}`, 2024-01-01).
+/// kvaudit reads the `KeyVaults` plan: `properties.pricingTier` is `Free` or
+/// `Standard` (Defender on).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Pricing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub properties: PricingProperties,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PricingProperties {
+    pub pricing_tier: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_plan: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A key as the management plane lists it (`{vault}/keys`, 2026-02-01):
+/// metadata only, never key material. `attributes.exp` is Unix seconds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub properties: KeyProperties,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<ItemAttributes>,
+    /// Present only where the management plane returns it; absent means
+    /// "not exposed", not "no policy".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_policy: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A secret as the management plane lists it (`{vault}/secrets`): metadata
+/// only, the list never returns values.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub properties: SecretProperties,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretProperties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<ItemAttributes>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `attributes` of a key or secret: `enabled` (default true), `exp` and `nbf`
+/// in Unix seconds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// An Azure Monitor metrics answer (`{resource}/providers/Microsoft.Insights/metrics`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timespan: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    #[serde(default)]
+    pub value: Vec<Metric>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One metric of the answer; `errorCode` other than `Success` means this
+/// metric failed although the call answered 200.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    pub name: MetricName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub timeseries: Vec<TimeSeries>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricName {
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub localized_value: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeSeries {
+    #[serde(default)]
+    pub data: Vec<MetricValue>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One point; `count` and `total` are absent for intervals with no data.
+/// `ServiceApiHit` documents Count as its aggregation; kvaudit asks for both.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricValue {
+    pub time_stamp: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}

@@ -13,8 +13,8 @@ use crate::azure::error::AzureError;
 use crate::azure::loganalytics::QueryResponse;
 use crate::azure::models::{DiagnosticSetting, ErrorDetail, Workspace};
 use crate::inventory::{
-    AuditLogs, AuditStatus, CallerIdentity, Collected, ForbiddenGroup, UnauthorizedGroup,
-    VaultInventory,
+    AuditLogs, AuditStatus, AuditVolume, CallerIdentity, Collected, ForbiddenGroup,
+    UnauthorizedGroup, VaultInventory,
 };
 use crate::policy::input::norm_id;
 
@@ -103,23 +103,64 @@ fn failed(workspace: &str, error: ErrorDetail) -> AuditLogs {
     }
 }
 
-/// A workspace's ARM id, its GET, and its query's answer (when the GET worked).
+/// A workspace's ARM id, its GET, and its queries' answers (when the GET
+/// worked and the query was wanted): evidence, then volume.
 type WorkspaceAnswer = (
     String,
     Result<Workspace, AzureError>,
     Option<Result<QueryResponse, AzureError>>,
+    Option<Result<QueryResponse, AzureError>>,
 );
 
-/// Fills `auditLogs` of every vault; returns the workspaces read.
+/// Which queries to send per workspace.
+#[derive(Debug, Clone, Copy)]
+pub struct Queries {
+    /// The 401/403 evidence (`auditLogs`).
+    pub evidence: bool,
+    /// The AuditEvent row counts (`auditVolume`).
+    pub volume: bool,
+}
+
+async fn query(
+    client: &AzureClient,
+    customer_id: &str,
+    query: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Result<QueryResponse, AzureError> {
+    let timespan = format!(
+        "{}/{}",
+        start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        end.to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    client
+        .log_analytics_query(customer_id, query, &timespan)
+        .await
+        .and_then(|body| {
+            serde_json::from_slice::<QueryResponse>(&body).map_err(|e| AzureError::Decode {
+                path: format!("v1/workspaces/{customer_id}/query"),
+                message: e.to_string(),
+            })
+        })
+}
+
+/// Fills `auditLogs` and/or `auditVolume` of every vault, as `queries`
+/// asks; returns the workspaces read.
 pub async fn collect(
     client: &AzureClient,
     vaults: &mut [VaultInventory],
     window: &Window,
+    queries: Queries,
     progress: &Progress,
 ) -> Vec<Workspace> {
     let (by_workspace, unread) = by_workspace(vaults);
     for (i, reason) in unread {
-        vaults[i].audit_logs = not_collected(&reason);
+        if queries.evidence {
+            vaults[i].audit_logs = not_collected(&reason);
+        }
+        if queries.volume {
+            vaults[i].audit_volume = Collected::NotCollected { reason };
+        }
     }
     info!(workspaces = by_workspace.len(), "querying audit logs");
     progress.add(by_workspace.len() as u64 * 2);
@@ -132,41 +173,30 @@ pub async fn collect(
             async move {
                 let ws = workspace(client, ws_id).await;
                 progress.inc(1);
-                let answer = match &ws {
-                    Ok(w) => {
-                        let query = crate::kql::audit_evidence(
+                let (mut evidence, mut volume) = (None, None);
+                if let Ok(w) = &ws {
+                    let guid = &w.properties.customer_id;
+                    if queries.evidence {
+                        let q = crate::kql::audit_evidence(
                             &ids,
                             window.start,
                             window.end,
                             window.challenge_seconds,
                         );
-                        let timespan = format!(
-                            "{}/{}",
-                            window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
-                            (window.end
-                                + chrono::Duration::seconds(window.challenge_seconds as i64))
-                            .to_rfc3339_opts(SecondsFormat::Secs, true)
-                        );
-                        let r = client
-                            .log_analytics_query(&w.properties.customer_id, &query, &timespan)
-                            .await
-                            .and_then(|body| {
-                                serde_json::from_slice::<QueryResponse>(&body).map_err(|e| {
-                                    AzureError::Decode {
-                                        path: format!(
-                                            "v1/workspaces/{}/query",
-                                            w.properties.customer_id
-                                        ),
-                                        message: e.to_string(),
-                                    }
-                                })
-                            });
-                        Some(r)
+                        // The API's timespan also bounds the rows: cover the
+                        // 2xx that may answer a 401 just before END.
+                        let end = window.end
+                            + chrono::Duration::seconds(window.challenge_seconds as i64);
+                        evidence = Some(query(client, guid, &q, window.start, end).await);
                     }
-                    Err(_) => None,
-                };
+                    if queries.volume {
+                        let q = crate::kql::audit_volume(&ids, window.volume_start, window.end);
+                        volume =
+                            Some(query(client, guid, &q, window.volume_start, window.end).await);
+                    }
+                }
                 progress.inc(1);
-                (ws_id.clone(), ws, answer)
+                (ws_id.clone(), ws, evidence, volume)
             }
         }))
         .buffer_unordered(4)
@@ -174,18 +204,33 @@ pub async fn collect(
         .await;
 
     let mut workspaces = Vec::new();
-    for (ws_id, ws, answer) in results {
+    for (ws_id, ws, answer, volume) in results {
         let members = &by_workspace[&ws_id];
         let ws = match ws {
             Ok(w) => w,
             Err(e) => {
                 warn!("workspace {ws_id}: {e}");
                 for i in members {
-                    vaults[*i].audit_logs = failed(&ws_id, e.detail());
+                    if queries.evidence {
+                        vaults[*i].audit_logs = failed(&ws_id, e.detail());
+                    }
+                    if queries.volume {
+                        vaults[*i].audit_volume = Collected::Error { error: e.detail() };
+                    }
                 }
                 continue;
             }
         };
+        match volume {
+            Some(Ok(resp)) => fill_volume(vaults, members, &ws_id, &resp, window),
+            Some(Err(e)) => {
+                warn!("audit volume of workspace {ws_id}: {e}");
+                for i in members {
+                    vaults[*i].audit_volume = Collected::Error { error: e.detail() };
+                }
+            }
+            None => {}
+        }
         match answer {
             Some(Ok(resp)) => fill(vaults, members, &ws_id, &resp, window),
             Some(Err(e)) => {
@@ -199,6 +244,42 @@ pub async fn collect(
         workspaces.push(ws);
     }
     workspaces
+}
+
+/// Turns the volume query's rows into each vault's `auditVolume`; a vault
+/// without a row has no AuditEvent rows in the window.
+fn fill_volume(
+    vaults: &mut [VaultInventory],
+    members: &[usize],
+    ws_id: &str,
+    resp: &QueryResponse,
+    window: &Window,
+) {
+    let mut counts: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
+    if let Some(table) = resp.primary() {
+        for row in table.rows() {
+            counts.insert(
+                norm_id(&row.string("vault")),
+                (row.u64("events").unwrap_or(0), row.opt_string("lastEvent")),
+            );
+        }
+    }
+    let partial = resp.problem().is_some();
+    for i in members {
+        let (events, last_event) = counts
+            .remove(&norm_id(&vaults[*i].vault.id))
+            .unwrap_or((0, None));
+        vaults[*i].audit_volume = Collected::Ok {
+            value: AuditVolume {
+                workspace_id: ws_id.to_string(),
+                window_start: window.volume_start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                window_end: window.end.to_rfc3339_opts(SecondsFormat::Secs, true),
+                events,
+                last_event,
+                partial,
+            },
+        };
+    }
 }
 
 /// Turns the query's rows into each vault's groups.

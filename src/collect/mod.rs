@@ -6,19 +6,33 @@
 //! | `GET /subscriptions` (or one GET per `--subscription`) | 1 page per 100 subscriptions |
 //! | vaults of a subscription (or resource group), paged | 1 per subscription per page |
 //! | activity-log alerts, action groups, scheduled query rules | 3 per subscription (+ pages) |
+//! | Defender for Key Vault plan | 1 per subscription |
 //! | diagnostic settings of a vault | 1 per vault |
+//! | keys, secrets of a vault (management plane), paged | 2 per vault (+ pages) |
+//! | ServiceApiHit metrics of a vault | 1 per vault |
 //! | diagnostic categories | 1 per scan (once per resource type) |
 //! | workspace (ARM id → customerId) | 1 per workspace the vaults log to |
-//! | Log Analytics query | 1 per workspace, for all of its vaults |
+//! | Log Analytics queries (evidence, volume) | 1 or 2 per workspace, for all of its vaults |
+//!
+//! Only what the selected rules read (their `inputs`, see [`Needs`]) is
+//! requested; the rest is recorded as not collected.
 //!
 //! A request that fails makes only what depends on it unreadable (recorded
 //! in the inventory as an error); listing subscriptions or vaults failing
 //! stops the scan, since vaults never listed could not even be named.
 pub mod alerts;
 pub mod audit_logs;
+pub mod defender;
+pub mod metrics;
 pub mod progress;
+pub mod secrets;
 pub mod subscriptions;
 pub mod vaults;
+
+use std::collections::BTreeSet;
+
+use crate::inventory::Collected;
+use crate::policy::metadata::Input;
 
 use std::sync::Arc;
 
@@ -41,6 +55,54 @@ pub const ACTIVITY_LOG_ALERTS_API: &str = "2020-10-01";
 pub const ACTION_GROUPS_API: &str = "2023-01-01";
 pub const SCHEDULED_QUERY_RULES_API: &str = "2026-03-01";
 pub const WORKSPACES_API: &str = "2025-02-01";
+pub const PRICINGS_API: &str = "2024-01-01";
+pub const METRICS_API: &str = "2024-02-01";
+
+/// What a scan reads: the union of the selected rules' `inputs`.
+#[derive(Debug, Clone, Default)]
+pub struct Needs(pub BTreeSet<Input>);
+
+impl Needs {
+    /// Everything kvaudit can collect.
+    pub fn all() -> Needs {
+        use Input::*;
+        Needs(
+            [
+                DiagnosticSettings,
+                AuditLogs,
+                AuditVolume,
+                ActivityLogAlerts,
+                ScheduledQueryRules,
+                Pricings,
+                Keys,
+                KeyRotation,
+                Secrets,
+                ApiHits,
+            ]
+            .into_iter()
+            .collect(),
+        )
+    }
+
+    pub fn has(&self, i: Input) -> bool {
+        self.0.contains(&i)
+    }
+
+    /// Diagnostic settings are read for themselves and to find the
+    /// workspace the audit queries go to.
+    fn settings(&self) -> bool {
+        self.has(Input::DiagnosticSettings)
+            || self.has(Input::AuditLogs)
+            || self.has(Input::AuditVolume)
+    }
+}
+
+/// What is recorded for a part no selected rule reads.
+pub fn skipped<T>() -> Collected<T> {
+    Collected::NotCollected {
+        reason: "not collected: no selected rule reads it".into(),
+    }
+}
 
 /// Which vaults to scan.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +130,8 @@ pub struct Window {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub challenge_seconds: u32,
+    /// Start of the audit-volume and metrics window (`kv/logs-arriving`).
+    pub volume_start: DateTime<Utc>,
 }
 
 /// Collects the inventory of `scope`.
@@ -75,25 +139,35 @@ pub async fn collect(
     client: Arc<AzureClient>,
     scope: &Scope,
     window: &Window,
+    needs: &Needs,
     progress: &Progress,
 ) -> Result<Inventory, AzureError> {
     let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let subs = subscriptions::list(&client, scope).await?;
     info!(subscriptions = subs.len(), "subscriptions selected");
-    progress.add(subs.len() as u64 * 4);
+    progress.add(subs.len() as u64 * 5);
 
-    // Per subscription: its vaults (fatal if unreadable) and its alert lists.
+    // Per subscription: its vaults (fatal if unreadable) and what the rules
+    // read at subscription level.
     let per_sub = stream::iter(subs.into_iter().map(|s| {
         let client = client.clone();
         async move {
             let id = s.subscription_id.clone();
-            let (vaults, alerts, groups, rules) = tokio::join!(
+            let alerts_wanted = needs.has(Input::ActivityLogAlerts);
+            let (vaults, alerts, groups, rules, pricings) = tokio::join!(
                 vaults::list(&client, &id, scope),
-                alerts::activity_log_alerts(&client, &id),
-                alerts::action_groups(&client, &id),
-                alerts::scheduled_query_rules(&client, &id),
+                when(alerts_wanted, alerts::activity_log_alerts(&client, &id)),
+                when(alerts_wanted, alerts::action_groups(&client, &id)),
+                when(
+                    needs.has(Input::ScheduledQueryRules),
+                    alerts::scheduled_query_rules(&client, &id)
+                ),
+                when(
+                    needs.has(Input::Pricings),
+                    defender::key_vault_pricing(&client, &id)
+                ),
             );
-            progress.inc(4);
+            progress.inc(5);
             let vaults = vaults?;
             Ok::<_, AzureError>((
                 SubscriptionInventory {
@@ -101,6 +175,7 @@ pub async fn collect(
                     activity_log_alerts: alerts,
                     action_groups: groups,
                     scheduled_query_rules: rules,
+                    pricings,
                 },
                 vaults,
             ))
@@ -124,10 +199,28 @@ pub async fn collect(
     found.sort_by_key(|v| v.id.to_ascii_lowercase());
     info!(vaults = found.len(), "vaults found");
 
-    let mut vaults = with_settings(&client, found, progress).await;
+    let mut vaults = per_vault(&client, found, window, needs, progress).await;
 
-    let diagnostic_categories = vaults::categories(&client, &vaults).await;
-    let workspaces = audit_logs::collect(&client, &mut vaults, window, progress).await;
+    let diagnostic_categories = if needs.settings() {
+        vaults::categories(&client, &vaults).await
+    } else {
+        Default::default()
+    };
+    let queries = audit_logs::Queries {
+        evidence: needs.has(Input::AuditLogs),
+        volume: needs.has(Input::AuditVolume),
+    };
+    let workspaces = if queries.evidence || queries.volume {
+        audit_logs::collect(&client, &mut vaults, window, queries, progress).await
+    } else {
+        for v in &mut vaults {
+            v.audit_logs = crate::inventory::AuditLogs {
+                reason: Some("not collected: no selected rule reads it".into()),
+                ..Default::default()
+            };
+        }
+        vec![]
+    };
 
     Ok(Inventory {
         schema: None,
@@ -145,9 +238,61 @@ pub async fn collect(
     })
 }
 
+/// `value` when `wanted`, else recorded as not collected (no request).
+async fn when<T>(wanted: bool, value: impl std::future::Future<Output = Collected<T>>) -> Collected<T> {
+    if wanted { value.await } else { skipped() }
+}
+
+/// Reads what the rules need of each vault (diagnostic settings, keys,
+/// secrets, metrics), interleaved across subscriptions so that each
+/// subscription's read bucket is drawn on in parallel; sorted by vault id.
+async fn per_vault(
+    client: &AzureClient,
+    found: Vec<crate::azure::models::Vault>,
+    window: &Window,
+    needs: &Needs,
+    progress: &Progress,
+) -> Vec<VaultInventory> {
+    progress.add(found.len() as u64);
+    const PENDING: usize = 64;
+    let mut vaults: Vec<VaultInventory> = stream::iter(
+        interleave_by_subscription(found)
+            .into_iter()
+            .map(|v| async move {
+                let (settings, keys, secrets, api_hits) = tokio::join!(
+                    when(needs.settings(), vaults::diagnostic_settings(client, &v.id)),
+                    when(
+                        needs.has(Input::Keys) || needs.has(Input::KeyRotation),
+                        secrets::keys(client, &v.id, needs.has(Input::KeyRotation))
+                    ),
+                    when(needs.has(Input::Secrets), secrets::secrets(client, &v.id)),
+                    when(
+                        needs.has(Input::ApiHits),
+                        metrics::api_hits(client, &v.id, window.volume_start, window.end)
+                    ),
+                );
+                progress.inc(1);
+                VaultInventory {
+                    vault: v,
+                    diagnostic_settings: settings,
+                    audit_logs: Default::default(),
+                    keys,
+                    secrets,
+                    api_hits,
+                    audit_volume: skipped(),
+                }
+            }),
+    )
+    .buffer_unordered(PENDING)
+    .collect()
+    .await;
+    vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
+    vaults
+}
+
 /// Reads each vault's diagnostic settings (one GET per vault), interleaved
 /// across subscriptions so that each subscription's read bucket is drawn on
-/// in parallel. Shared by `scan` and `access`; sorted by vault id.
+/// in parallel. Used by `access`; sorted by vault id.
 pub async fn with_settings(
     client: &AzureClient,
     found: Vec<crate::azure::models::Vault>,
@@ -167,6 +312,10 @@ pub async fn with_settings(
                     vault: v,
                     diagnostic_settings: settings,
                     audit_logs: Default::default(),
+                    keys: skipped(),
+                    secrets: skipped(),
+                    api_hits: skipped(),
+                    audit_volume: skipped(),
                 }
             }),
     )

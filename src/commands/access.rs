@@ -9,7 +9,12 @@ use kvaudit::collect::{Scope, progress::Progress};
 
 pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
     let data = super::load_data(args.data.as_deref())?;
-    let window = super::window(&args.since, args.until.as_deref(), data.challenge_seconds())?;
+    let window = super::window(
+        &args.since,
+        args.until.as_deref(),
+        data.challenge_seconds(),
+        data.logs_arriving_days(),
+    )?;
     let view = if args.failures {
         View::Failures
     } else if args.events {

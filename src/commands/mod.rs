@@ -54,9 +54,19 @@ pub fn merge_builtin(user: Vec<PolicyFile>, all_builtin: bool) -> Vec<PolicyFile
 }
 
 pub fn compile(args: &PolicyArgs) -> Result<PolicySet> {
-    let data = load_data(args.data.as_deref())?;
+    let mut data = load_data(args.data.as_deref())?;
+    if let Some(b) = &args.benchmark {
+        // Rules may follow the benchmark's wording (kv/audit-logging is
+        // strict under CIS v3.0 and later unless the data says otherwise).
+        data.set_benchmark(b);
+    }
     let files = policy_files(args)?;
     let mut set = PolicySet::compile(&files, data)?;
+    set.select(&kvaudit::policy::selection::Selection {
+        rules: args.rules.clone(),
+        skip: args.skip_rules.clone(),
+        benchmark: args.benchmark.clone(),
+    })?;
     // KVAUDIT_ENGINE=interpreter runs regorus' interpreter instead of its VM
     // (a debugging aid; both give the same findings).
     if std::env::var("KVAUDIT_ENGINE").as_deref() == Ok("interpreter") {
@@ -121,8 +131,14 @@ pub fn emit(text: &str, path: Option<&Path>) -> Result<()> {
     }
 }
 
-/// The audit-log window from `--since` and `--until` (default: now).
-pub fn window(since: &str, until: Option<&str>, challenge_seconds: u32) -> Result<Window> {
+/// The audit-log window from `--since` and `--until` (default: now); the
+/// audit-volume window ends with it and lasts `volume_days`.
+pub fn window(
+    since: &str,
+    until: Option<&str>,
+    challenge_seconds: u32,
+    volume_days: u32,
+) -> Result<Window> {
     let since = collect::parse_since(since).map_err(|e| anyhow::anyhow!("--since {e}"))?;
     let end = match until {
         None => chrono::Utc::now(),
@@ -138,6 +154,7 @@ pub fn window(since: &str, until: Option<&str>, challenge_seconds: u32) -> Resul
         start: end - since,
         end,
         challenge_seconds,
+        volume_start: end - chrono::Duration::days(volume_days as i64),
     })
 }
 

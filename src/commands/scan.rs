@@ -16,7 +16,10 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
         &args.since,
         args.until.as_deref(),
         set.data().challenge_seconds(),
+        set.data().logs_arriving_days(),
     )?;
+    let needs = collect::Needs(set.needs());
+    info!(reads = ?needs.0, "what the selected rules read");
     let options = ClientOptions {
         concurrency: args.concurrency.max(1),
         ..ClientOptions::default()
@@ -30,7 +33,7 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     };
     let progress = Progress::new(verbose == 0);
     let started = std::time::Instant::now();
-    let inventory = session.run(collect::collect(client.clone(), &scope, &window, &progress));
+    let inventory = session.run(collect::collect(client.clone(), &scope, &window, &needs, &progress));
     progress.finish();
     let inventory = inventory?;
     info!(

@@ -7,6 +7,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 /// authentication-challenge pairing, aggregated in KQL.
 pub const AUDIT_EVIDENCE: &str = include_str!("audit_evidence.kql");
 
+/// AuditEvent rows per vault over a window (`kv/logs-arriving`).
+pub const AUDIT_VOLUME: &str = include_str!("audit_volume.kql");
+
 /// `access`: one row per caller of each vault.
 pub const ACCESS_CALLERS: &str = include_str!("access_callers.kql");
 /// `access --failures`: failed requests grouped by kind.
@@ -67,6 +70,11 @@ fn fill(template: &str, vault_ids: &[String], start: DateTime<Utc>, end: DateTim
         .replace("{{VAULT_IDS}}", &format!("dynamic([{}])", ids.join(", ")))
         .replace("{{START}}", &kql_datetime(start))
         .replace("{{END}}", &kql_datetime(end))
+}
+
+/// The audit-volume query for `vault_ids` over [start, end].
+pub fn audit_volume(vault_ids: &[String], start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    fill(AUDIT_VOLUME, vault_ids, start, end)
 }
 
 pub fn access_callers(

@@ -61,7 +61,7 @@ impl PolicyData {
             message,
         };
         let config = self.config();
-        for key in ["windowHours", "challengeSeconds"] {
+        for key in ["windowHours", "challengeSeconds", "logsArrivingDays"] {
             match config.get(key) {
                 Some(v) if v.as_f64().is_some_and(|n| n > 0.0) => {}
                 other => {
@@ -78,6 +78,24 @@ impl PolicyData {
             {
                 return Err(bad(format!(
                     "config.allowList.{key} must be a list of strings"
+                )));
+            }
+        }
+        match config.get("softDeleteRetentionMinDays") {
+            Some(v) if v.as_u64().is_some_and(|n| (7..=90).contains(&n)) => {}
+            other => {
+                return Err(bad(format!(
+                    "config.softDeleteRetentionMinDays must be a whole number of days from 7 to 90 (what Azure allows), found {}",
+                    other.map_or("nothing".into(), |v| v.to_string())
+                )));
+            }
+        }
+        match config.get("auditLoggingMode").and_then(Value::as_str) {
+            Some("auto" | "lenient" | "strict") => {}
+            _ => {
+                return Err(bad(format!(
+                    "config.auditLoggingMode must be \"auto\", \"lenient\" or \"strict\", found {}",
+                    config.get("auditLoggingMode").map_or("nothing".into(), |v| v.to_string())
                 )));
             }
         }
@@ -108,6 +126,19 @@ impl PolicyData {
 
     pub fn challenge_seconds(&self) -> u32 {
         self.config()["challengeSeconds"].as_u64().unwrap_or(60) as u32
+    }
+
+    /// Days of audit volume and metrics `kv/logs-arriving` looks at.
+    pub fn logs_arriving_days(&self) -> u32 {
+        self.config()["logsArrivingDays"].as_u64().unwrap_or(7).clamp(1, 93) as u32
+    }
+
+    /// Records the `--benchmark` in `config.benchmark`, for rules that
+    /// follow a benchmark's wording.
+    pub fn set_benchmark(&mut self, benchmark: &str) {
+        if let Some(c) = self.document["config"].as_object_mut() {
+            c.insert("benchmark".into(), Value::String(benchmark.to_string()));
+        }
     }
 
     pub fn window_hours(&self) -> f64 {

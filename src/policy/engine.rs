@@ -13,8 +13,10 @@ use crate::error::Error;
 use crate::finding::{Evidence, Finding, Resource, Status};
 use crate::inventory::Inventory;
 
-/// The generated package that gathers all rules' results.
+/// The generated package that gathers all vault rules' results.
 const AGGREGATE_PACKAGE: &str = "kvaudit_internal.aggregate";
+/// The same for subscription rules.
+const SUBSCRIPTION_PACKAGE: &str = "kvaudit_internal.aggregate_subscription";
 
 /// A rule: its package and metadata.
 #[derive(Debug, Clone)]
@@ -47,6 +49,7 @@ pub struct PolicySet {
     rules: Vec<Rule>,
     data: PolicyData,
     evaluator: Evaluator,
+    benchmark: Option<String>,
 }
 
 /// A regorus error as one line, `file:line:col: message`. regorus writes
@@ -175,7 +178,41 @@ impl PolicySet {
             rules,
             data,
             evaluator: Evaluator::default(),
+            benchmark: None,
         })
+    }
+
+    /// Keeps only the rules `selection` names (see [`super::selection`]).
+    pub fn select(&mut self, selection: &super::selection::Selection) -> Result<(), Error> {
+        if selection.is_empty() {
+            return Ok(());
+        }
+        let kept = super::selection::select(&self.rules, selection)?;
+        let mut i = 0;
+        self.rules.retain(|_| {
+            let keep = kept.contains(&i);
+            i += 1;
+            keep
+        });
+        self.benchmark = selection.benchmark.clone();
+        Ok(())
+    }
+
+    /// The benchmark the run reports by (`--benchmark`), if any.
+    pub fn benchmark(&self) -> Option<&str> {
+        self.benchmark.as_deref()
+    }
+
+    /// What the selected rules read, so a scan collects nothing more.
+    pub fn needs(&self) -> std::collections::BTreeSet<super::metadata::Input> {
+        self.rules.iter().flat_map(|r| r.metadata.reads()).collect()
+    }
+
+    fn scoped(&self, scope: &str) -> Vec<&Rule> {
+        self.rules
+            .iter()
+            .filter(|r| r.metadata.scope == scope)
+            .collect()
     }
 
     pub fn set_evaluator(&mut self, evaluator: Evaluator) {
@@ -195,24 +232,32 @@ impl PolicySet {
     /// and the helper library's rules are computed once per vault.
     fn evaluation_engine(&self) -> Result<Engine, Error> {
         let mut engine = self.engine.clone();
-        let mut text = format!("package {}\n\n", AGGREGATE_PACKAGE);
-        for rule in &self.rules {
-            // A variable key keeps `results` one partial-object rule; a rule
-            // whose results are undefined simply has no key.
-            text.push_str(&format!(
-                "results[id] := r if {{\n\tid := {}\n\tr := {}\n}}\n\n",
-                serde_json::Value::String(rule.metadata.id.clone()),
-                rule.results_path
-            ));
+        for (package, scope) in [(AGGREGATE_PACKAGE, "vault"), (SUBSCRIPTION_PACKAGE, "subscription")] {
+            let rules = self.scoped(scope);
+            if rules.is_empty() {
+                continue;
+            }
+            let mut text = format!("package {package}\n\n");
+            for rule in rules {
+                // A variable key keeps `results` one partial-object rule; a rule
+                // whose results are undefined simply has no key.
+                text.push_str(&format!(
+                    "results[id] := r if {{\n\tid := {}\n\tr := {}\n}}\n\n",
+                    serde_json::Value::String(rule.metadata.id.clone()),
+                    rule.results_path
+                ));
+            }
+            engine
+                .add_policy(format!("<kvaudit>/{scope}-aggregate.rego"), text)
+                .map_err(|e| rego_error(&e))?;
         }
-        engine
-            .add_policy("<kvaudit>/aggregate.rego".into(), text)
-            .map_err(|e| rego_error(&e))?;
         // Prepare once here, so worker clones do not each analyse the modules.
         engine.set_input(Value::new_object());
-        engine
-            .eval_rule(format!("data.{AGGREGATE_PACKAGE}.results"))
-            .map_err(|e| rego_error(&e))?;
+        if !self.scoped("vault").is_empty() {
+            engine
+                .eval_rule(format!("data.{AGGREGATE_PACKAGE}.results"))
+                .map_err(|e| rego_error(&e))?;
+        }
         Ok(engine)
     }
 
@@ -222,10 +267,15 @@ impl PolicySet {
         let mut builder = InputBuilder::new(inventory);
         let base = self.evaluation_engine()?;
         builder.precompute_alert_facts(&mut base.clone());
+        let mut findings = self.evaluate_subscriptions(&builder, &base, inventory)?;
+        let vault_rules = self.scoped("vault");
+        if vault_rules.is_empty() {
+            sort_findings(&mut findings);
+            return Ok(findings);
+        }
         let query = format!("data.{AGGREGATE_PACKAGE}.results");
         // The aggregate's keys, built once rather than per vault and rule.
-        let keys: Vec<Value> = self
-            .rules
+        let keys: Vec<Value> = vault_rules
             .iter()
             .map(|r| Value::from(r.metadata.id.as_str()))
             .collect();
@@ -269,7 +319,7 @@ impl PolicySet {
                     None => Worker::Interpreter(Box::new(base.clone())),
                 },
                 |worker, chunk| {
-                    let mut out = Vec::with_capacity(chunk.len() * self.rules.len());
+                    let mut out = Vec::with_capacity(chunk.len() * vault_rules.len());
                     for v in chunk.iter() {
                         let (resource, input) = builder.vault_input(v);
                         let result = match worker {
@@ -290,7 +340,7 @@ impl PolicySet {
                                 rego_error(&e)
                             ))
                         })?;
-                        for (rule, key) in self.rules.iter().zip(&keys) {
+                        for (rule, key) in vault_rules.iter().zip(&keys) {
                             let value = &all[key];
                             self.collect(rule, &resource, value, &mut out)?;
                         }
@@ -299,23 +349,44 @@ impl PolicySet {
                 },
             )
             .collect();
-        let mut findings = Vec::new();
         for p in parts {
             findings.extend(p?);
         }
-        findings.sort_by(|a, b| {
-            (
-                &a.rule_id,
-                a.resource.id.to_ascii_lowercase(),
-                &a.discriminator,
-            )
-                .cmp(&(
-                    &b.rule_id,
-                    b.resource.id.to_ascii_lowercase(),
-                    &b.discriminator,
-                ))
-        });
+        sort_findings(&mut findings);
         Ok(findings)
+    }
+
+    /// Subscription rules, once per subscription that holds a vault of the
+    /// inventory (kvaudit judges Key Vaults; a subscription without one has
+    /// nothing for these rules to protect).
+    fn evaluate_subscriptions(
+        &self,
+        builder: &InputBuilder,
+        base: &Engine,
+        inventory: &Inventory,
+    ) -> Result<Vec<Finding>, Error> {
+        let rules = self.scoped("subscription");
+        let mut out = Vec::new();
+        if rules.is_empty() {
+            return Ok(out);
+        }
+        let mut engine = base.clone();
+        let query = format!("data.{SUBSCRIPTION_PACKAGE}.results");
+        for (resource, input) in builder.subscription_inputs(inventory) {
+            engine.set_input(input);
+            let all = engine.eval_rule(query.clone()).map_err(|e| {
+                Error::Policy(format!(
+                    "evaluating the policies on {} failed: {}",
+                    resource.id,
+                    rego_error(&e)
+                ))
+            })?;
+            for rule in &rules {
+                let value = &all[&Value::from(rule.metadata.id.as_str())];
+                self.collect(rule, &resource, value, &mut out)?;
+            }
+        }
+        Ok(out)
     }
 
     /// Turns one `results` value into findings. A rule that gives no verdict
@@ -397,7 +468,7 @@ impl PolicySet {
                 fingerprint: Finding::fingerprint_of(&rule.metadata.id, &resource.id, ""),
                 resource: resource.clone(),
                 discriminator: String::new(),
-                message: "the rule gave no verdict for this vault (its `results` is empty), so it is not reported as passing".into(),
+                message: "the rule gave no verdict for this resource (its `results` is empty), so it is not reported as passing".into(),
                 evidence: None,
                 waiver: None,
                 baseline_state: None,
@@ -411,6 +482,21 @@ impl PolicySet {
         }
         Ok(())
     }
+}
+
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (
+            &a.rule_id,
+            a.resource.id.to_ascii_lowercase(),
+            &a.discriminator,
+        )
+            .cmp(&(
+                &b.rule_id,
+                b.resource.id.to_ascii_lowercase(),
+                &b.discriminator,
+            ))
+    });
 }
 
 /// Builtins that would reach the network in OPA. regorus is built without

@@ -54,6 +54,7 @@ impl InputBuilder {
                     "activityLogAlerts": s.activity_log_alerts,
                     "actionGroups": s.action_groups,
                     "scheduledQueryRules": s.scheduled_query_rules,
+                    "pricings": s.pricings,
                 })),
             );
             match &s.action_groups {
@@ -147,6 +148,7 @@ impl InputBuilder {
                 "activityLogAlerts": missing,
                 "actionGroups": missing,
                 "scheduledQueryRules": missing,
+                "pricings": missing,
             }))
         });
         let mut input = BTreeMap::new();
@@ -169,10 +171,69 @@ impl InputBuilder {
             "auditLogs",
             Value::from(serde_json::to_value(&v.audit_logs).unwrap_or_default()),
         );
+        put(
+            "keys",
+            Value::from(serde_json::to_value(&v.keys).unwrap_or_default()),
+        );
+        put(
+            "secrets",
+            Value::from(serde_json::to_value(&v.secrets).unwrap_or_default()),
+        );
+        put(
+            "apiHits",
+            Value::from(serde_json::to_value(&v.api_hits).unwrap_or_default()),
+        );
+        put(
+            "auditVolume",
+            Value::from(serde_json::to_value(&v.audit_volume).unwrap_or_default()),
+        );
         put("subscription", subscription);
         put("actionGroups", self.action_groups.clone());
         put("workspaces", self.workspaces.clone());
         put("diagnosticCategories", self.categories.clone());
         (resource, Value::from(input))
+    }
+
+    /// The input of each subscription that holds at least one vault of the
+    /// inventory, for `scope: subscription` rules: `resource` (the
+    /// subscription), `subscription`, `actionGroups` and `vaults` (id, name,
+    /// location of its vaults).
+    pub fn subscription_inputs(&self, inv: &Inventory) -> Vec<(Resource, Value)> {
+        let mut vaults: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+        for v in &inv.vaults {
+            vaults
+                .entry(subscription_of(&v.vault.id))
+                .or_default()
+                .push(json!({"id": v.vault.id, "name": v.vault.name, "location": v.vault.location}));
+        }
+        inv.subscriptions
+            .iter()
+            .filter_map(|s| {
+                let key = s.subscription.subscription_id.to_ascii_lowercase();
+                let list = vaults.remove(&key)?;
+                let resource = Resource {
+                    id: format!("/subscriptions/{}", s.subscription.subscription_id),
+                    kind: "Microsoft.Resources/subscriptions".into(),
+                    name: s
+                        .subscription
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| s.subscription.subscription_id.clone()),
+                    subscription_id: key.clone(),
+                };
+                let mut input = BTreeMap::new();
+                input.insert(
+                    Value::from("resource"),
+                    Value::from(serde_json::to_value(&resource).unwrap_or_default()),
+                );
+                input.insert(
+                    Value::from("subscription"),
+                    self.subscriptions.get(&key).cloned().unwrap_or(Value::Null),
+                );
+                input.insert(Value::from("actionGroups"), self.action_groups.clone());
+                input.insert(Value::from("vaults"), Value::from(json!(list)));
+                Some((resource, Value::from(input)))
+            })
+            .collect()
     }
 }

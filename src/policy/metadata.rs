@@ -16,23 +16,90 @@ pub struct RuleMetadata {
     pub title: String,
     pub description: String,
     pub severity: Severity,
-    /// What one input is: `vault` (one Key Vault per evaluation).
+    /// What one input is: `vault` (one Key Vault per evaluation) or
+    /// `subscription` (one subscription that holds vaults).
     #[serde(default = "default_scope")]
     pub scope: String,
+    /// What the rule reads beyond the vault object, so that a scan collects
+    /// only what the selected rules need. Absent: the inputs every rule had
+    /// before kvaudit learned to collect selectively (see [`Input::DEFAULT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Input>>,
     /// Plain-text help, with a one-line remediation.
     pub help: String,
     /// Markdown help with remediation as az CLI and Bicep.
     pub markdown: String,
     #[serde(default)]
     pub references: Vec<Reference>,
-    /// Benchmark → version → control id, e.g. `cis-azure` → `6.0` → `6.1.1.4`.
+    /// Benchmark → version → control id(s), e.g. `cis-azure` → `6.0` →
+    /// `6.1.1.4`, or a list where the benchmark splits the check (keys of
+    /// RBAC and of access-policy vaults).
     #[serde(default)]
-    pub compliance: BTreeMap<String, BTreeMap<String, String>>,
+    pub compliance: BTreeMap<String, BTreeMap<String, Controls>>,
     /// Azure Policy definition ids (GUIDs) of the built-in policies that judge the same thing.
     #[serde(default)]
     pub azure_policy: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+}
+
+/// One control id or several.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Controls {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl std::fmt::Display for Controls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.ids().join(" / "))
+    }
+}
+
+impl Controls {
+    pub fn ids(&self) -> Vec<&str> {
+        match self {
+            Controls::One(id) => vec![id.as_str()],
+            Controls::Many(ids) => ids.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Parts of the inventory a rule reads (its `inputs`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum Input {
+    /// The vault's diagnostic settings (one GET per vault).
+    DiagnosticSettings,
+    /// Audit-log evidence (401/403 groups) from Log Analytics.
+    AuditLogs,
+    /// AuditEvent row counts over the volume window.
+    AuditVolume,
+    /// Activity-log alerts and action groups of the subscription.
+    ActivityLogAlerts,
+    /// Log search alerts of the subscription.
+    ScheduledQueryRules,
+    /// Defender for Cloud pricings of the subscription.
+    Pricings,
+    /// The vault's keys (management plane list).
+    Keys,
+    /// Each key read on its own (management plane GET) for its rotation policy.
+    KeyRotation,
+    /// The vault's secrets (management plane list).
+    Secrets,
+    /// Azure Monitor ServiceApiHit metrics of the vault.
+    ApiHits,
+}
+
+impl Input {
+    /// What a rule without `inputs` is assumed to read.
+    pub const DEFAULT: &[Input] = &[
+        Input::DiagnosticSettings,
+        Input::AuditLogs,
+        Input::ActivityLogAlerts,
+        Input::ScheduledQueryRules,
+    ];
 }
 
 fn default_scope() -> String {
@@ -47,7 +114,7 @@ pub struct Reference {
 }
 
 /// Scopes this kvaudit can evaluate.
-pub const SCOPES: &[&str] = &["vault"];
+pub const SCOPES: &[&str] = &["vault", "subscription"];
 
 impl RuleMetadata {
     /// Checks what serde cannot: ids, texts and scope.
@@ -96,10 +163,26 @@ impl RuleMetadata {
         self.compliance
             .iter()
             .flat_map(|(bench, versions)| {
-                versions
-                    .iter()
-                    .map(move |(v, id)| format!("{bench}-{v}/{id}"))
+                versions.iter().flat_map(move |(v, ids)| {
+                    ids.ids()
+                        .into_iter()
+                        .map(move |id| format!("{bench}-{v}/{id}"))
+                })
             })
             .collect()
+    }
+
+    /// The control ids of `benchmark` (`cis-azure-6.0`), if the rule maps to it.
+    pub fn controls(&self, benchmark: &str) -> Option<Vec<&str>> {
+        self.compliance.iter().find_map(|(bench, versions)| {
+            versions.iter().find_map(|(v, ids)| {
+                (format!("{bench}-{v}") == benchmark).then(|| ids.ids())
+            })
+        })
+    }
+
+    /// What the rule reads (its `inputs`, or the default set).
+    pub fn reads(&self) -> Vec<Input> {
+        self.inputs.clone().unwrap_or_else(|| Input::DEFAULT.to_vec())
     }
 }

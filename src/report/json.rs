@@ -53,7 +53,10 @@ struct RuleEntry<'a> {
     title: &'a str,
     severity: Severity,
     builtin: bool,
-    compliance: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    compliance: &'a std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, crate::policy::metadata::Controls>,
+    >,
     azure_policy: &'a [String],
 }
 

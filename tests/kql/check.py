@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check kvaudit's Log Analytics query with both KQL engines.
+"""Check kvaudit's Log Analytics queries with both KQL engines.
 
     eval "$(bash scripts/kql-tools.sh)"
     "$KVAUDIT_KQL_PYTHON" tests/kql/check.py
@@ -19,6 +19,13 @@
    without column_ifexists, CallerIpAddress in the AzureDiagnostics leg) are rejected. engine.py runs
    each case of expected-access.json (every seeded workspace; the events view with several filters) and
    must give the hand-computed rows exactly. Control: CHALLENGE_SECONDS=70 changes the callers result.
+4. The AuditEvent volume query of `kvaudit scan` (src/kql/audit_volume.kql): validate.js analyses it with
+   zero errors on every schema variant and infers exactly the columns of
+   tests/fixtures/audit/expected-volume.json; broken variants (no isfuzzy, the misspelt column
+   _ResourceID, Category in the AZKVAuditLogs leg, a syntax error) are rejected. engine.py runs each case
+   of expected-volume.json (every seeded workspace over two windows) and must give the hand-computed rows
+   exactly. Controls: START one second later changes the workspace-a result; VAULT_IDS in upper case
+   gives the same workspace-c rows.
 
 Run it with the Python of $KVAUDIT_TOOLS/venv (it runs engine.py with the same interpreter). Prints one
 line per check and a closing "N passed, M failed"; exits 1 on any failure.
@@ -37,6 +44,7 @@ KQL_DIR = ROOT / "tests" / "kql"
 FIXTURES = ROOT / "tests" / "fixtures" / "audit"
 EXPECTED = FIXTURES / "expected.json"
 EXPECTED_ACCESS = FIXTURES / "expected-access.json"
+EXPECTED_VOLUME = FIXTURES / "expected-volume.json"
 
 results: list[tuple[str, bool]] = []
 
@@ -254,18 +262,90 @@ def check_access_engine(expected: dict) -> None:
     record("control: CHALLENGE_SECONDS=70 changes the workspace-a callers result", differs, error)
 
 
+# ---------------------------------------------------------------------------------------------------
+# 4. kvaudit scan: AuditEvent volume per vault
+
+VOLUME_BROKEN = {
+    "a union without isfuzzy=true": ("union isfuzzy=true", "union"),
+    "a misspelt column (_ResourceID)": ("| where _ResourceId in~ (vaults)", "| where _ResourceID in~ (vaults)"),
+    "Category in the AZKVAuditLogs leg (it has no such column)":
+        ("(AZKVAuditLogs\n    | where TimeGenerated", '(AZKVAuditLogs\n    | where Category == "AuditEvent"\n    | where TimeGenerated'),
+    "a syntax error": ("| summarize events", "| sumarize events"),
+}
+
+
+def check_volume_language_service(expected: dict, tmp: Path) -> None:
+    query_path = ROOT / expected["query"]
+    rel = query_path.relative_to(ROOT)
+    proc = validate(query_path)
+    out = proc.stdout + proc.stderr
+    record(f"validate.js: {rel} has no error", proc.returncode == 0 and "ok: " in out, out.strip())
+    want = ", ".join(f"{c['name']}:{c['type']}" for c in expected["columns"])
+    schema = [line.split(": ", 2)[2] for line in proc.stdout.splitlines() if line.startswith("schema: ")]
+    record("validate.js: volume schema equals expected-volume.json columns", schema == [want],
+           f"inferred {schema}, expected [{want!r}]")
+
+    query = query_path.read_text()
+    for label, (old, new) in VOLUME_BROKEN.items():
+        if old not in query:
+            record(f"validate.js rejects volume with {label}", False, f"the query no longer contains {old!r}")
+            continue
+        bad = tmp / "broken.kql"
+        bad.write_text(query.replace(old, new, 1))
+        proc = validate(bad)
+        record(f"validate.js rejects volume with {label}", proc.returncode == 1 and "Error" in proc.stdout,
+               f"exit {proc.returncode}: {(proc.stdout + proc.stderr).strip()[:400]}")
+
+
+def volume_params(expected: dict, case: dict, vaults: list[str] | None = None, **override: str) -> dict[str, str]:
+    vaults = expected["vaults"][case["workspace"]] if vaults is None else vaults
+    return dict(case["parameters"], VAULT_IDS=f"dynamic({json.dumps(vaults)})", **override)
+
+
+def check_volume_engine(expected: dict) -> None:
+    query_path = ROOT / expected["query"]
+    columns = expected["columns"]
+    for case in expected["cases"]:
+        label = f"engine.py: volume: {case['name']} gives the {len(case['rows'])} expected rows"
+        result, error = run_case(query_path, case["workspace"], volume_params(expected, case))
+        if result is None:
+            record(label, False, error)
+            continue
+        diffs = compare(result, columns, case["rows"])
+        record(label, not diffs, "\n     ".join(diffs[:40]))
+
+    # Control: START one second later drops kv-app-01's row at exactly START (workspace-a, 1-day window).
+    case = next(c for c in expected["cases"] if c["workspace"] == "workspace-a.json"
+                and c["parameters"]["START"] == "datetime(2026-11-26T09:00:00Z)")
+    result, error = run_case(query_path, case["workspace"],
+                             volume_params(expected, case, START="datetime(2026-11-26T09:00:01Z)"))
+    differs = result is not None and bool(compare(result, columns, case["rows"]))
+    record("control: START=2026-11-26T09:00:01Z changes the workspace-a volume result", differs, error)
+
+    # Control: vault ids compare case-insensitively (in~); the output stays lower-case.
+    case = next(c for c in expected["cases"] if c["workspace"] == "workspace-c.json")
+    upper = [v.upper() for v in expected["vaults"][case["workspace"]]]
+    result, error = run_case(query_path, case["workspace"], volume_params(expected, case, vaults=upper))
+    diffs = [error] if result is None else compare(result, columns, case["rows"])
+    record("control: VAULT_IDS in upper case give the same workspace-c volume rows", not diffs,
+           "\n     ".join(diffs[:40]))
+
+
 def main() -> int:
     import tempfile
 
     expected = json.loads(EXPECTED.read_text())
     query_path = ROOT / expected["query"]
     expected_access = json.loads(EXPECTED_ACCESS.read_text())
+    expected_volume = json.loads(EXPECTED_VOLUME.read_text())
     with tempfile.TemporaryDirectory(prefix="kvaudit-kql-") as d:
         tmp = Path(d)
         check_language_service(query_path, expected["columns"], tmp)
         check_engine(query_path, expected, tmp)
         check_access_language_service(expected_access, tmp)
         check_access_engine(expected_access)
+        check_volume_language_service(expected_volume, tmp)
+        check_volume_engine(expected_volume)
     failed = sum(1 for _, ok in results if not ok)
     print(f"kql: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
