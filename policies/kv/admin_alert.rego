@@ -74,84 +74,12 @@ metadata := {
 	"compliance": {},
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log"],
+	"inputs": ["activityLogAlerts"],
 }
 
 operations := ["Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults/delete"]
 
-vault_id := lib.norm_id(input.vault.id)
+# The Administrative event each operation writes for this vault.
+events := {op: lib.vault_event(op, input.vault.id) | some op in operations}
 
-# The Administrative event each operation writes for this vault (values lower-case).
-event(op) := object.union(data.kvaudit.events.templates[lower(op)], {
-	"resourcegroup": resource_group,
-	"resourceid": vault_id,
-})
-
-resource_group := lib.resource_group(input.vault.id)
-
-alerts := input.subscription.activityLogAlerts.value if input.subscription.activityLogAlerts.status == "ok"
-
-events := {op: event(op) | some op in operations}
-
-# coverage[op] names the alerts that cover op on this vault.
-live := lib.live_alerts(alerts, vault_id)
-
-coverage := {op: [pair[0] | some pair in live; lib.fact_matches(pair[1], events[op])] | some op in operations}
-
-covering(op) := coverage[op]
-
-# problems[op][alert id] says why an alert does not cover op (only computed
-# for the failing message).
-problems := {op: {a.id: lib.alert_problem(a, events[op], vault_id) | some a in alerts} | some op in uncovered}
-
-# Undefined when the alerts could not be read: then the not_evaluable result
-# stands alone (no fail for "no alerts").
-uncovered := [op | some op in operations; count(coverage[op]) == 0] if input.subscription.activityLogAlerts.status == "ok"
-
-# Why each alert did not count, per uncovered operation.
-candidates := [{"alert": a.name, "id": a.id, "reasons": {op: problems[op][a.id] | some op in uncovered}} |
-	some a in alerts
-]
-
-results contains r if {
-	input.subscription.activityLogAlerts.status != "ok"
-	r := {
-		"status": "not_evaluable",
-		"message": sprintf("activity-log alerts of subscription %v could not be read: %v", [input.subscription.subscriptionId, lib.error_text(input.subscription.activityLogAlerts)]),
-	}
-}
-
-results contains r if {
-	count(alerts) >= 0
-	count(uncovered) == 0
-	r := {
-		"status": "pass",
-		"message": concat("; ", [sprintf("%v is alerted by %v", [op, concat(", ", covering(op))]) | some op in operations]),
-		"evidence": {"coverage": {op: covering(op) | some op in operations}},
-	}
-}
-
-# Action groups we could not read may be the ones that would have covered.
-results contains r if {
-	count(uncovered) > 0
-	input.actionGroups.status != "ok"
-	r := {
-		"status": "not_evaluable",
-		"message": sprintf("%v not covered by a usable alert, but action groups could not be read: %v", [concat(" and ", uncovered), lib.error_text(input.actionGroups)]),
-		"evidence": {"uncovered": uncovered, "candidates": candidates},
-	}
-}
-
-results contains r if {
-	count(uncovered) > 0
-	input.actionGroups.status == "ok"
-	why := [sprintf("'%v' %v", [c.alert, concat(", ", {p | some p in c.reasons})]) | some c in candidates]
-	r := {
-		"status": "fail",
-		"message": sprintf("no usable activity-log alert covers %v%v", [concat(" and ", uncovered), because(why)]),
-		"evidence": {"uncovered": uncovered, "candidates": candidates},
-	}
-}
-
-because(why) := " (the subscription has no activity-log alerts)" if count(why) == 0
-
-else := sprintf(": %v", [concat("; ", why)])
+results := lib.alert_results(operations, events, input.vault.id)

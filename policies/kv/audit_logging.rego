@@ -24,6 +24,11 @@ metadata := {
 		"whose `category` is `AuditEvent` or whose `categoryGroup` is `audit` or `allLogs` (case-insensitive).",
 		"A disabled entry, an empty-string destination or only `AzurePolicyEvaluationDetails` does not count.",
 		"",
+		"**Strict mode** follows the CIS v3.0+ audit procedure: one setting with a destination must enable **both**",
+		"category groups `audit` and `allLogs`; `category: AuditEvent` alone, or one group alone, fails. Set it",
+		"in the policy data (`{\"config\": {\"auditLoggingMode\": \"strict\"}}`); the default `auto` is lenient",
+		"except under `--benchmark cis-azure-3.0` and later, `lenient` never is strict.",
+		"",
 		"### Remediation (az CLI)",
 		"```sh",
 		"az monitor diagnostic-settings create --name kv-audit \\",
@@ -61,7 +66,47 @@ metadata := {
 	"compliance": {"cis-azure": {"2.0": "5.1.5", "2.1": "5.1.4", "3.0": "6.1.4", "4.0": "7.1.1.4", "5.0": "6.1.1.4", "6.0": "6.1.1.4"}},
 	"azurePolicy": ["cf820ca0-f99e-4f3e-84fb-66e913812d21"],
 	"tags": ["logging", "audit"],
+	"inputs": ["diagnosticSettings"],
 }
+
+# Strict mode (CIS v3.0+): both category groups in one setting with a destination.
+strict_benchmarks := {"cis-azure-3.0", "cis-azure-4.0", "cis-azure-5.0", "cis-azure-6.0"}
+
+configured_mode := lower(object.get(data.config, "auditLoggingMode", "auto"))
+
+strict if configured_mode == "strict"
+
+strict if {
+	configured_mode == "auto"
+	object.get(data.config, "benchmark", "") in strict_benchmarks
+}
+
+group_enabled(s, group) if {
+	some log in object.get(s, ["properties", "logs"], [])
+	log.enabled == true
+	lower(lib.str(object.get(log, "categoryGroup", ""))) == group
+}
+
+strict_matches := [m |
+	some s in settings
+	count(lib.destinations(s)) > 0
+	group_enabled(s, "audit")
+	group_enabled(s, "alllogs")
+	m := {"setting": s.name, "destinations": sort([d | some d in lib.destinations(s)])}
+]
+
+strict_shortfalls(s) := [x |
+	some x in [
+		destination_shortfall(s),
+		group_shortfall(s, "audit"),
+		group_shortfall(s, "alllogs"),
+	]
+	x != ""
+]
+
+group_shortfall(s, group) := "" if group_enabled(s, group)
+
+else := sprintf("does not enable categoryGroup %v", [{"audit": "audit", "alllogs": "allLogs"}[group]])
 
 settings := input.diagnosticSettings.value if input.diagnosticSettings.status == "ok"
 
@@ -82,6 +127,7 @@ matches := [m |
 ]
 
 results contains r if {
+	not strict
 	count(matches) > 0
 	m := matches[0]
 	r := {
@@ -101,6 +147,34 @@ results contains r if {
 }
 
 results contains r if {
+	strict
+	count(strict_matches) > 0
+	m := strict_matches[0]
+	r := {
+		"status": "pass",
+		"message": sprintf("diagnostic setting '%v' exports the audit and allLogs category groups to %v (strict mode)", [m.setting, concat(", ", m.destinations)]),
+		"evidence": {"mode": "strict", "matched": strict_matches},
+	}
+}
+
+results contains r if {
+	strict
+	count(settings) > 0
+	count(strict_matches) == 0
+	reasons := [sprintf("'%v' %v", [s.name, concat(" and ", strict_shortfalls(s))]) | some s in settings]
+	r := {
+		"status": "fail",
+		"message": sprintf("strict mode (CIS v3.0+): no diagnostic setting sends both the audit and allLogs category groups to a destination%v: %v", [lenient_note, concat("; ", reasons)]),
+		"evidence": {"mode": "strict", "settings": [{"setting": s.name, "shortfalls": strict_shortfalls(s)} | some s in settings]},
+	}
+}
+
+lenient_note := "; AuditEvent itself is exported, so lenient mode would pass" if count(matches) > 0
+
+else := ""
+
+results contains r if {
+	not strict
 	count(settings) > 0
 	count(matches) == 0
 	reasons := [sprintf("'%v' %v", [s.name, concat(" and ", shortfalls(s))]) | some s in settings]

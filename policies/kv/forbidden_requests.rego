@@ -63,6 +63,7 @@ metadata := {
 	"compliance": {},
 	"azurePolicy": [],
 	"tags": ["audit-logs", "anomaly", "authorization"],
+	"inputs": ["diagnosticSettings", "auditLogs"],
 }
 
 unevaluable := data.kvaudit.evidence.logs_unevaluable_reason

@@ -68,6 +68,7 @@ metadata := {
 	"compliance": {},
 	"azurePolicy": [],
 	"tags": ["audit-logs", "anomaly", "authentication"],
+	"inputs": ["diagnosticSettings", "auditLogs"],
 }
 
 unevaluable := data.kvaudit.evidence.logs_unevaluable_reason

@@ -15,5 +15,25 @@ templates := {
 		"category": "administrative", "resourcetype": "microsoft.keyvault/vaults",
 		"resourceprovider": "microsoft.keyvault", "operationname": "microsoft.keyvault/vaults/delete",
 	},
+	# resourceId V.id/accessPolicies/{add,replace,remove}: not known in advance.
+	"microsoft.keyvault/vaults/accesspolicies/write": {
+		"category": "administrative", "resourcetype": "microsoft.keyvault/vaults/accesspolicies",
+		"resourceprovider": "microsoft.keyvault", "operationname": "microsoft.keyvault/vaults/accesspolicies/write",
+	},
+	# resourceId V.id/providers/microsoft.insights/diagnosticSettings/NAME.
+	"microsoft.insights/diagnosticsettings/write": {
+		"category": "administrative", "resourcetype": "microsoft.insights/diagnosticsettings",
+		"resourceprovider": "microsoft.insights", "operationname": "microsoft.insights/diagnosticsettings/write",
+	},
+	"microsoft.insights/diagnosticsettings/delete": {
+		"category": "administrative", "resourcetype": "microsoft.insights/diagnosticsettings",
+		"resourceprovider": "microsoft.insights", "operationname": "microsoft.insights/diagnosticsettings/delete",
+	},
+	# resourceId /subscriptions/S/providers/Microsoft.KeyVault/locations/L/deletedVaults/NAME:
+	# no resource group, so only a subscription scope covers it.
+	"microsoft.keyvault/locations/deletedvaults/purge/action": {
+		"category": "administrative", "resourcetype": "microsoft.keyvault/locations/deletedvaults",
+		"resourceprovider": "microsoft.keyvault", "operationname": "microsoft.keyvault/locations/deletedvaults/purge/action",
+	},
 }
 

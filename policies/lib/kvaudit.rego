@@ -34,6 +34,12 @@ str(x) := x if is_string(x)
 
 else := ""
 
+# shown(x) is a setting's value as a person reads it: "not set" for null or
+# missing (read with a null default).
+shown(x) := "not set" if x == null
+
+else := sprintf("%v", [x])
+
 non_empty(s) if {
 	is_string(s)
 	trim_space(s) != ""
@@ -432,3 +438,101 @@ facts_problem(alert, f, event, target) := "is disabled" if {
 } else := sprintf("names no usable action group (%v)", [concat("; ", f.groupProblems)]) if {
 	f.usable == 0
 } else := ""
+
+# ---------------------------------------------------------------------------
+# Alert rules: the verdicts every built-in alert rule gives
+# ---------------------------------------------------------------------------
+
+# alert_results(operations, events, target) is the `results` of an alert
+# rule: each operation (an activity-log operationName) must be covered, for
+# its event events[op] (lower-case fields, see data.kvaudit.events), by a
+# live alert whose scope covers `target` (the ARM id the scope must equal or
+# be a prefix of: the vault, or the subscription for events that carry no
+# resource group).
+alert_results(operations, events, target) := {r} if {
+	input.subscription.activityLogAlerts.status != "ok"
+	r := {
+		"status": "not_evaluable",
+		"message": sprintf("activity-log alerts of subscription %v could not be read: %v", [input.subscription.subscriptionId, error_text(input.subscription.activityLogAlerts)]),
+	}
+} else := coverage_results(operations, events, target, alert_coverage(operations, events, target))
+
+# alert_coverage: operation -> names of the alerts that cover it.
+alert_coverage(operations, events, target) := {op: [pair[0] | some pair in live; fact_matches(pair[1], events[op])] |
+	live := live_alerts(input.subscription.activityLogAlerts.value, target)
+	some op in operations
+}
+
+coverage_results(operations, events, target, coverage) := {r} if {
+	every op in operations {
+		count(coverage[op]) > 0
+	}
+	r := {
+		"status": "pass",
+		"message": concat("; ", [sprintf("%v is alerted by %v", [op, concat(", ", coverage[op])]) | some op in operations]),
+		"evidence": {"coverage": coverage},
+	}
+} else := {r} if {
+	# Action groups we could not read may be the ones that would have covered.
+	input.actionGroups.status != "ok"
+	uncovered := [op | some op in operations; count(coverage[op]) == 0]
+	r := {
+		"status": "not_evaluable",
+		"message": sprintf("%v not covered by a usable alert, but action groups could not be read: %v", [concat(" and ", uncovered), error_text(input.actionGroups)]),
+		"evidence": {"uncovered": uncovered, "candidates": alert_candidates(uncovered, events, target)},
+	}
+} else := {r} if {
+	uncovered := [op | some op in operations; count(coverage[op]) == 0]
+	candidates := alert_candidates(uncovered, events, target)
+	why := [sprintf("'%v' %v", [c.alert, concat(", ", {p | some p in c.reasons})]) | some c in candidates]
+	r := {
+		"status": "fail",
+		"message": sprintf("no usable activity-log alert covers %v%v", [concat(" and ", uncovered), alerts_because(why)]),
+		"evidence": {"uncovered": uncovered, "candidates": candidates},
+	}
+}
+
+# alert_candidates: why each alert of the subscription does not cover the
+# uncovered operations.
+alert_candidates(uncovered, events, target) := [{"alert": a.name, "id": a.id, "reasons": {op: alert_problem(a, events[op], target) | some op in uncovered}} |
+	some a in input.subscription.activityLogAlerts.value
+]
+
+alerts_because(why) := " (the subscription has no activity-log alerts)" if count(why) == 0
+
+else := sprintf(": %v", [concat("; ", why)])
+
+# vault_event(op, vault_id) is the event of operation op on the vault itself
+# (resourceId = the vault): kv/admin-alert.
+vault_event(op, vault_id) := object.union(data.kvaudit.events.templates[lower(op)], {
+	"resourcegroup": resource_group(vault_id),
+	"resourceid": norm_id(vault_id),
+})
+
+# child_event(op, vault_id) is the event of an operation on something under
+# the vault whose id ends in segments not known in advance (an access policy
+# kind, a diagnostic setting's name): a resourceId leaf cannot match it.
+child_event(op, vault_id) := object.union(data.kvaudit.events.templates[lower(op)], {
+	"resourcegroup": resource_group(vault_id),
+})
+
+# ---------------------------------------------------------------------------
+# Keys and secrets (management plane lists)
+# ---------------------------------------------------------------------------
+
+# item_enabled(item): `attributes.enabled` defaults to true.
+item_enabled(item) if object.get(item, ["properties", "attributes", "enabled"], true) != false
+
+# not_listed_reason(c, what) says why a keys or secrets list cannot be judged;
+# undefined when it was read.
+not_listed_reason(c, what) := sprintf("the vault's %v could not be listed through the management plane (%v)", [what, error_text(c)]) if {
+	c.status == "error"
+} else := sprintf("the vault's %v were not collected (%v)", [what, object.get(c, "reason", "not in the inventory")]) if {
+	c.status != "ok"
+}
+
+# permission_model names the vault's model, for the CIS control split
+# (RBAC vaults and access-policy vaults have separate ids).
+permission_model := "rbac" if object.get(input.vault, ["properties", "enableRbacAuthorization"], null) == true
+
+else := "accessPolicies"

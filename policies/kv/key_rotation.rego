@@ -1,0 +1,129 @@
+# kv/key-rotation: every enabled key rotates itself.
+package kvaudit.kv.key_rotation
+
+import data.kvaudit.lib
+
+metadata := {
+	"id": "kv/key-rotation",
+	"title": "Every enabled key has a rotation policy that rotates it",
+	"description": "Every enabled key has a rotation policy with a lifetime action of type Rotate (case-insensitive), read through the management plane (Keys_Get). A key whose policy the management plane does not return is not evaluable, never failed by guess.",
+	"severity": "low",
+	"scope": "vault",
+	"help": concat("\n", [
+		"A key that rotates itself gets a new version on schedule, so a leaked version stops being current without anyone remembering to act.",
+		"The check reads each enabled key through Azure Resource Manager ({vault}/keys/{name}); it fails a key whose rotationPolicy has no lifetime action of type Rotate, and is not evaluable for a key whose answer carries no rotationPolicy (ARM omits an empty policy and one it does not expose alike).",
+		"Remediation: az keyvault key rotation-policy update --vault-name <vault> --name <key> --value '{\"lifetimeActions\":[{\"trigger\":{\"timeAfterCreate\":\"P90D\"},\"action\":{\"type\":\"Rotate\"}}],\"attributes\":{\"expiryTime\":\"P1Y\"}}'",
+	]),
+	"markdown": concat("\n", [
+		"With **automatic rotation** Key Vault creates a new key version on schedule; services that reference the",
+		"key without a version pick it up, and a leaked version stops being current without anyone acting.",
+		"",
+		"kvaudit reads each enabled key through **Azure Resource Manager** (`GET {vault id}/keys/{name}`), whose",
+		"answer carries `properties.rotationPolicy` when the key has one. **Fails** for an enabled key whose",
+		"rotation policy has no lifetime action of type `Rotate` (only `Notify`, for example). **Not evaluable**",
+		"for a key whose answer has no `rotationPolicy`: ARM omits an empty policy and one it does not expose the",
+		"same way, so kvaudit does not guess. Check such keys with `az keyvault key rotation-policy show`.",
+		"Prowler checks only the first lifetime action and Steampipe also requires a `timeAfterCreate` trigger;",
+		"kvaudit accepts `Rotate` with either trigger.",
+		"",
+		"### Remediation (az CLI)",
+		"```sh",
+		"az keyvault key rotation-policy update --vault-name <vault> --name <key> --value '{",
+		"  \"lifetimeActions\": [ { \"trigger\": { \"timeAfterCreate\": \"P90D\" }, \"action\": { \"type\": \"Rotate\" } } ],",
+		"  \"attributes\": { \"expiryTime\": \"P1Y\" } }'",
+		"```",
+		"",
+		"### Remediation (Bicep)",
+		"```bicep",
+		"resource key 'Microsoft.KeyVault/vaults/keys@2026-02-01' = {",
+		"  parent: vault",
+		"  name: keyName",
+		"  properties: {",
+		"    kty: 'RSA'",
+		"    keySize: 3072",
+		"    rotationPolicy: {",
+		"      attributes: { expiryTime: 'P1Y' }",
+		"      lifetimeActions: [ { trigger: { timeAfterCreate: 'P90D' }, action: { type: 'rotate' } } ]",
+		"    }",
+		"  }",
+		"}",
+		"```",
+		"",
+		"### References",
+		"- [Configure cryptographic key auto-rotation in Azure Key Vault](https://learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation)",
+		"- Azure Policy [d8cf8476-a2ec-4916-896e-992351803c44](https://portal.azure.com/#blade/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2Fd8cf8476-a2ec-4916-896e-992351803c44) \"Keys should have a rotation policy ensuring that their rotation is scheduled within the specified number of days after creation\"",
+		"- CIS Microsoft Azure Foundations Benchmark: v2.0 8.8, v2.1 8.8, v3.0 3.3.8, v4.0 9.3.9, v5.0 8.3.9, v6.0 8.3.9",
+	]),
+	"references": [
+		{"title": "Configure cryptographic key auto-rotation in Azure Key Vault", "url": "https://learn.microsoft.com/azure/key-vault/keys/how-to-configure-key-rotation"},
+	],
+	"compliance": {"cis-azure": {"2.0": "8.8", "2.1": "8.8", "3.0": "3.3.8", "4.0": "9.3.9", "5.0": "8.3.9", "6.0": "8.3.9"}},
+	"azurePolicy": ["d8cf8476-a2ec-4916-896e-992351803c44"],
+	"tags": ["lifecycle", "keys", "rotation"],
+	"inputs": ["keys", "keyRotation"],
+}
+
+listed := input.keys
+
+keys := listed.value if listed.status == "ok"
+
+enabled := [k | some k in keys; lib.item_enabled(k)]
+
+policy(k) := object.get(k, ["properties", "rotationPolicy"], null)
+
+rotates(k) if {
+	some a in object.get(policy(k), "lifetimeActions", [])
+	lower(lib.str(object.get(a, ["action", "type"], ""))) == "rotate"
+}
+
+unknown := [k.name | some k in enabled; not is_object(policy(k))]
+
+not_rotating := [k.name | some k in enabled; is_object(policy(k)); not rotates(k)]
+
+results contains r if {
+	reason := lib.not_listed_reason(listed, "keys")
+	r := {"status": "not_evaluable", "message": reason}
+}
+
+results contains r if {
+	listed.status == "ok"
+	count(unknown) == 0
+	count(not_rotating) == 0
+	r := {
+		"status": "pass",
+		"message": passed,
+		"evidence": {"enabled": count(enabled)},
+	}
+}
+
+passed := "the vault has no enabled keys" if count(enabled) == 0
+
+else := sprintf("all %v enabled keys rotate automatically", [count(enabled)])
+
+results contains r if {
+	some name in not_rotating
+	k := [x | some x in enabled; x.name == name][0]
+	r := {
+		"status": "fail",
+		"discriminator": name,
+		"message": sprintf("key '%v' has a rotation policy without a Rotate action (%v), so it is never rotated automatically", [name, actions_text(k)]),
+		"evidence": {"name": name, "rotationPolicy": policy(k)},
+	}
+}
+
+actions_text(k) := "no lifetime actions" if count(object.get(policy(k), "lifetimeActions", [])) == 0
+
+else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in policy(k).lifetimeActions])])
+
+results contains r if {
+	count(unknown) > 0
+	r := {
+		"status": "not_evaluable",
+		"message": sprintf("the management plane returned no rotation policy for %v %v (%v); it omits an empty policy and one it does not expose alike, so kvaudit does not guess: check with az keyvault key rotation-policy show", [count(unknown), key_word(count(unknown)), concat(", ", unknown)]),
+		"evidence": {"unknown": unknown},
+	}
+}
+
+key_word(1) := "key"
+
+key_word(n) := "keys" if n != 1
