@@ -182,7 +182,7 @@ fn main() {
         }));
     }
     let doc = json!({
-        "schemaVersion": 1, "generatedAt": end,
+        "schemaVersion": 2, "generatedAt": end,
         "generator": {"name": "kvaudit gen-inventory", "version": env!("CARGO_PKG_VERSION"), "kind": "synthetic"},
         "subscriptions": subscriptions, "vaults": list, "workspaces": workspaces, "diagnosticCategories": {}
     });

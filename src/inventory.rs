@@ -253,8 +253,7 @@ impl Inventory {
         })?;
         match probe.schema_version {
             Some(serde_json::Value::Number(n))
-                if n
-                    .as_u64()
+                if n.as_u64()
                     .is_some_and(|n| READABLE_VERSIONS.iter().any(|&r| r as u64 == n)) => {}
             Some(v) => {
                 return Err(Error::InventoryVersion {

@@ -244,16 +244,9 @@ fn rules_carry_help_tags_and_severity() {
         .as_array()
         .unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(
-        ids,
-        [
-            "kv/admin-alert",
-            "kv/audit-logging",
-            "kv/forbidden-requests",
-            "kv/unauthorized-requests"
-        ]
-    );
-    let logging = &rules[1];
+    assert_eq!(ids.len(), 18, "{ids:?}");
+    let rule = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap();
+    let logging = rule("kv/audit-logging");
     assert_eq!(logging["properties"]["security-severity"], "8.0");
     assert_eq!(logging["defaultConfiguration"]["level"], "error");
     let tags: Vec<&str> = logging["properties"]["tags"]
@@ -271,7 +264,26 @@ fn rules_carry_help_tags_and_severity() {
         md.contains("az monitor diagnostic-settings create") && md.contains("```bicep"),
         "{md}"
     );
-    assert_eq!(rules[3]["properties"]["security-severity"], "5.5");
+    assert_eq!(
+        rule("kv/unauthorized-requests")["properties"]["security-severity"],
+        "5.5"
+    );
+    // A rule that answers two CIS controls carries both ids as tags.
+    let tags = &rule("kv/key-expiry")["properties"]["tags"];
+    for t in [
+        "cis-azure-6.0/8.3.1",
+        "cis-azure-6.0/8.3.2",
+        "cis-azure-2.0/8.1",
+    ] {
+        assert!(
+            tags.as_array().unwrap().iter().any(|x| x == t),
+            "{t} in {tags}"
+        );
+    }
+    assert_eq!(
+        rule("kv/purge-protection")["properties"]["azurePolicy"],
+        serde_json::json!(["0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"])
+    );
 }
 
 fn sarif_with(args: &[&str]) -> Value {
@@ -301,10 +313,10 @@ fn full_profile_holds_every_result_with_its_kind() {
                 .or_default() += 1;
             m
         });
-    // The demo: 8 failing, 11 not evaluable, 14 passed.
-    assert_eq!(kinds.get("fail"), Some(&8), "{kinds:?}");
-    assert_eq!(kinds.get("open"), Some(&11), "{kinds:?}");
-    assert_eq!(kinds.get("pass"), Some(&14), "{kinds:?}");
+    // The demo: 45 failing, 21 not evaluable, 68 passed (tests/demo.rs).
+    assert_eq!(kinds.get("fail"), Some(&45), "{kinds:?}");
+    assert_eq!(kinds.get("open"), Some(&21), "{kinds:?}");
+    assert_eq!(kinds.get("pass"), Some(&68), "{kinds:?}");
     assert!(
         results
             .iter()
@@ -314,7 +326,7 @@ fn full_profile_holds_every_result_with_its_kind() {
     // The GitHub profile of the same run holds the failing ones only.
     assert_eq!(
         demo_sarif()["runs"][0]["results"].as_array().unwrap().len(),
-        8
+        45
     );
 }
 

@@ -176,23 +176,108 @@ fn scan_collects_what_the_rules_need_and_reports_exactly_their_findings() {
     assert_eq!(again["findings"], report["findings"]);
 }
 
+/// Keys, secrets, Defender pricings, metrics and the audit-volume query,
+/// collected from the fake and judged.
+#[test]
+fn posture_collectors_read_the_management_plane_and_metrics() {
+    let setup = start(Faults::default());
+    let out = scan(&setup, &["--format", "json"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let got = verdicts(&report);
+    let one = |v: &str, r: &str| -> Vec<(String, String)> {
+        got.get(&(v.to_string(), r.to_string()))
+            .cloned()
+            .unwrap_or_else(|| panic!("no finding for {v} {r}"))
+    };
+    let st = |s: &str| vec![(s.to_string(), String::new())];
+    let named = |s: &str, d: &str| vec![(s.to_string(), d.to_string())];
+    // Four secrets over two pages, one disabled; a key whose rotation policy
+    // only Keys_Get returns.
+    assert_eq!(one("kv-app-01", "kv/secret-expiry"), st("pass"));
+    assert_eq!(one("kv-app-01", "kv/key-expiry"), st("pass"));
+    assert_eq!(one("kv-app-01", "kv/key-rotation"), st("pass"));
+    assert_eq!(
+        one("kv-data-01", "kv/key-expiry"),
+        named("fail", "no-expiry")
+    );
+    assert_eq!(
+        one("kv-data-01", "kv/secret-expiry"),
+        named("fail", "forever")
+    );
+    assert_eq!(
+        one("kv-data-01", "kv/key-rotation"),
+        named("fail", "no-expiry")
+    );
+    // 403 on the lists: not evaluable, never passing.
+    assert_eq!(one("kv-denied", "kv/key-expiry"), st("not_evaluable"));
+    assert_eq!(one("kv-denied", "kv/secret-expiry"), st("not_evaluable"));
+    // Defender per subscription: Standard in app-prod; ops' pricing answers 403.
+    assert_eq!(one("app-prod", "kv/defender"), st("pass"));
+    assert_eq!(one("ops", "kv/defender"), st("not_evaluable"));
+    // Purge alerts: app-prod's only alert covers vault write/delete; ops' list is unreadable.
+    assert_eq!(one("app-prod", "kv/purge-alert"), st("fail"));
+    assert_eq!(one("ops", "kv/purge-alert"), st("not_evaluable"));
+    // Logs arriving: workspace-a holds kv-app-01's rows; kv-quiet-01 served
+    // 12 requests and has none; kv-empty-01 served none; the locked
+    // workspace and storage-only logs cannot be counted.
+    assert_eq!(one("kv-app-01", "kv/logs-arriving"), st("pass"));
+    assert_eq!(one("kv-ops-01", "kv/logs-arriving"), st("pass"));
+    assert_eq!(one("kv-quiet-01", "kv/logs-arriving"), st("fail"));
+    assert_eq!(one("kv-empty-01", "kv/logs-arriving"), st("pass"));
+    for v in ["kv-sandbox-01", "kv-app-legacy", "kv-denied"] {
+        assert_eq!(one(v, "kv/logs-arriving"), st("not_evaluable"), "{v}");
+    }
+    let quiet = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["ruleId"] == "kv/logs-arriving" && f["resource"]["name"] == "kv-quiet-01")
+        .unwrap();
+    assert!(
+        quiet["message"]
+            .as_str()
+            .unwrap()
+            .contains("12 API requests"),
+        "{quiet}"
+    );
+    assert_eq!(quiet["evidence"]["serviceApiHits"], 12);
+    // The volume query covers the seven days before --until, for the
+    // workspace's vaults only.
+    let texts = setup.fake.counters.query_texts.lock().unwrap().clone();
+    let volume: Vec<&String> = texts
+        .iter()
+        .filter(|q| q.contains("summarize events = count()"))
+        .collect();
+    assert_eq!(volume.len(), 3, "{texts:?}");
+    assert!(
+        volume
+            .iter()
+            .all(|q| q.contains("datetime(2026-11-20T09:00:00Z)") && !q.contains("{{")),
+        "{volume:?}"
+    );
+}
+
+fn requests_by_kind(setup: &Setup) -> (BTreeMap<String, u64>, u64, u64) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let c = &setup.fake.counters;
+    (
+        c.by_kind.lock().unwrap().clone(),
+        c.queries.load(SeqCst),
+        c.requests.load(SeqCst),
+    )
+}
+
 #[test]
 fn requests_are_the_minimum() {
     let setup = start(Faults::default());
     let out = scan(&setup, &["--format", "json"], &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let kinds = setup.fake.counters.by_kind.lock().unwrap().clone();
+    let (kinds, queries, total) = requests_by_kind(&setup);
     let n = |k: &str| kinds.get(k).copied().unwrap_or(0);
-    // One query per workspace the vaults log to (the locked one answers 403 and is counted before the fault).
-    assert_eq!(
-        setup
-            .fake
-            .counters
-            .queries
-            .load(std::sync::atomic::Ordering::SeqCst),
-        3,
-        "{kinds:?}"
-    );
+    // Two queries per workspace the vaults log to: the 401/403 evidence and
+    // the AuditEvent volume (the locked one answers 403 before routing).
+    assert_eq!(queries, 6, "{kinds:?}");
     assert_eq!(n("workspace"), 4, "{kinds:?}");
     assert_eq!(
         n("diagnosticSettings"),
@@ -202,120 +287,98 @@ fn requests_are_the_minimum() {
     assert_eq!(n("diagnosticSettingsCategories"), 1, "{kinds:?}");
     assert_eq!(n("subscriptions"), 1, "{kinds:?}");
     assert_eq!(n("vaults"), 2, "{kinds:?}");
+    assert_eq!(n("actionGroups") + n("activityLogAlerts"), 4, "{kinds:?}");
+    // No built-in rule reads log search alerts: not requested.
+    assert_eq!(n("scheduledQueryRules"), 0, "{kinds:?}");
+    assert_eq!(n("pricings"), 2, "{kinds:?}");
+    assert_eq!(n("keys"), 9, "{kinds:?}");
+    // Keys_Get for each listed key (kv/key-rotation): kv-app-01 and kv-data-01.
+    assert_eq!(n("key"), 2, "{kinds:?}");
+    // kv-app-01's four secrets come in two pages.
+    assert_eq!(n("secrets"), 10, "{kinds:?}");
+    assert_eq!(n("metrics"), 9, "{kinds:?}");
     assert_eq!(
-        n("actionGroups") + n("scheduledQueryRules") + n("activityLogAlerts"),
-        6,
+        total,
+        1 + 2 + 4 + 2 + 9 + 9 + 2 + 10 + 9 + 1 + 4 + 8,
         "{kinds:?}"
     );
-    let total = setup
-        .fake
-        .counters
-        .requests
-        .load(std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(total, 1 + 2 + 6 + 9 + 1 + 4 + 4, "{kinds:?}");
-    // Each query names only the vaults of its workspace; the storage-only vault is never queried.
-    for q in setup.fake.counters.query_texts.lock().unwrap().iter() {
-        assert!(!q.contains("kv-app-legacy"), "{q}");
-        assert!(!q.contains("{{"), "{q}");
-    }
 }
 
+/// The mission's rules read no keys, secrets, metrics or pricings, and need
+/// one query per workspace: selecting them costs what a scan cost before
+/// the posture rules existed (less: log search alerts are no longer read).
 #[test]
-fn tokens_never_leave_the_requests() {
+fn a_scan_reads_only_what_the_selected_rules_need() {
     let setup = start(Faults::default());
-    let inv = setup.dir.path().join("inv.json");
-    let sarif = setup.dir.path().join("out.sarif");
     let out = scan(
         &setup,
         &[
-            "-vv",
+            "--rule",
+            "kv/audit-logging",
+            "--rule",
+            "kv/admin-alert",
+            "--rule",
+            "kv/*-requests",
             "--format",
-            "sarif",
-            "--output",
-            sarif.to_str().unwrap(),
+            "json",
             "--save-inventory",
-            inv.to_str().unwrap(),
+            setup.dir.path().join("mission.json").to_str().unwrap(),
         ],
         &[],
     );
-    assert!(matches!(out.code, 1 | 3), "{}", out.stderr);
-    for text in [
-        out.stdout,
-        out.stderr,
-        std::fs::read_to_string(&inv).unwrap(),
-        std::fs::read_to_string(&sarif).unwrap(),
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let (kinds, queries, total) = requests_by_kind(&setup);
+    let n = |k: &str| kinds.get(k).copied().unwrap_or(0);
+    for k in [
+        "keys",
+        "key",
+        "secrets",
+        "metrics",
+        "pricings",
+        "scheduledQueryRules",
     ] {
+        assert_eq!(n(k), 0, "{k} requested: {kinds:?}");
+    }
+    assert_eq!(queries, 3, "{kinds:?}");
+    assert_eq!(total, 1 + 2 + 4 + 9 + 1 + 4 + 4, "{kinds:?}");
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let rules: BTreeSet<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from([
+            "kv/admin-alert",
+            "kv/audit-logging",
+            "kv/forbidden-requests",
+            "kv/unauthorized-requests"
+        ])
+    );
+    // What was skipped is recorded as such, so re-evaluating the inventory
+    // with every rule reports it not evaluable, never passing.
+    let inv: Value = serde_json::from_str(
+        &std::fs::read_to_string(setup.dir.path().join("mission.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(inv["schemaVersion"], 2);
+    let v = &inv["vaults"][0];
+    for part in ["keys", "secrets", "apiHits", "auditVolume"] {
+        assert_eq!(v[part]["status"], "notCollected", "{part}: {}", v[part]);
         assert!(
-            !text.contains(fake_azure::ARM_TOKEN) && !text.contains(fake_azure::LA_TOKEN),
-            "a token leaked"
+            v[part]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no selected rule"),
+            "{}",
+            v[part]
         );
     }
-}
-
-#[test]
-fn auth_failure_exits_2_with_what_to_do() {
-    let setup = start(Faults::default());
-    let out = scan(&setup, &[], &[("FAKE_AZ_FAIL", "1")]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("authentication failed (cli)") && out.stderr.contains("az login"),
-        "{}",
-        out.stderr
-    );
     assert_eq!(
-        setup
-            .fake
-            .counters
-            .requests
-            .load(std::sync::atomic::Ordering::SeqCst),
-        0
-    );
-}
-
-#[test]
-fn plain_http_to_a_remote_host_is_refused() {
-    let out = Command::cargo_bin("kvaudit")
-        .unwrap()
-        .args([
-            "scan",
-            "--auth",
-            "cli",
-            "--arm-endpoint",
-            "http://203.0.113.10:8080",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        e.contains("refusing to send a bearer token over plain http"),
-        "{e}"
-    );
-}
-
-#[test]
-fn throttling_and_transient_faults_are_survived() {
-    let setup = start(Faults {
-        throttle_first: 3,
-        transient_every: 4,
-        page_size: 1,
-        ..Faults::default()
-    });
-    let out = scan(&setup, &["--format", "json", "-v"], &[]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(
-        report["summary"]["resources"], 9,
-        "paging over single-vault pages found every vault"
-    );
-    assert!(
-        setup
-            .fake
-            .counters
-            .throttled
-            .load(std::sync::atomic::Ordering::SeqCst)
-            >= 3
+        inv["subscriptions"][0]["pricings"]["status"],
+        "notCollected"
     );
 }
 
@@ -341,9 +404,11 @@ fn scope_options_narrow_the_scan() {
         .iter()
         .map(|f| f["resource"]["name"].as_str().unwrap().to_string())
         .collect();
+    // The three vaults of rg-ops, and subscription "ops" (kv/defender,
+    // kv/purge-alert).
     assert_eq!(
         names,
-        ["kv-empty-01", "kv-ops-01", "kv-ops-02"]
+        ["kv-empty-01", "kv-ops-01", "kv-ops-02", "ops"]
             .into_iter()
             .map(String::from)
             .collect()
@@ -367,9 +432,10 @@ fn scope_options_narrow_the_scan() {
         .iter()
         .map(|f| f["resource"]["name"].as_str().unwrap().to_string())
         .collect();
+    // Both vaults, and the subscriptions that hold them.
     assert_eq!(
         names,
-        ["kv-app-01", "kv-ops-02"]
+        ["app-prod", "kv-app-01", "kv-ops-02", "ops"]
             .into_iter()
             .map(String::from)
             .collect()

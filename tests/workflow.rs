@@ -14,14 +14,27 @@ struct Out {
     stderr: String,
 }
 
+/// Every `eval` here judges the demo with the mission's four rules:
+/// waivers, baselines and summaries work the same for every rule, and four
+/// keep the snapshot readable.
+const MISSION: &[&str] = &[
+    "--rule",
+    "kv/audit-logging",
+    "--rule",
+    "kv/admin-alert",
+    "--rule",
+    "kv/*-requests",
+];
+
 fn run(args: &[&str]) -> Out {
-    let o = Command::cargo_bin("kvaudit")
-        .unwrap()
-        .env("COLUMNS", "200")
+    let mut cmd = Command::cargo_bin("kvaudit").unwrap();
+    cmd.env("COLUMNS", "200")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .args(args)
-        .output()
-        .unwrap();
+        .args(args);
+    if args.first() == Some(&"eval") {
+        cmd.args(MISSION);
+    }
+    let o = cmd.output().unwrap();
     Out {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),

@@ -463,10 +463,10 @@ alert_coverage(operations, events, target) := {op: [pair[0] | some pair in live;
 	some op in operations
 }
 
+# (Written with a count, not `every`: regorus 0.14.1's VM evaluates this
+# `every` in an else-chained function as true when it is false.)
 coverage_results(operations, events, target, coverage) := {r} if {
-	every op in operations {
-		count(coverage[op]) > 0
-	}
+	count([op | some op in operations; count(coverage[op]) == 0]) == 0
 	r := {
 		"status": "pass",
 		"message": concat("; ", [sprintf("%v is alerted by %v", [op, concat(", ", coverage[op])]) | some op in operations]),

@@ -185,8 +185,8 @@ pub async fn collect(
                         );
                         // The API's timespan also bounds the rows: cover the
                         // 2xx that may answer a 401 just before END.
-                        let end = window.end
-                            + chrono::Duration::seconds(window.challenge_seconds as i64);
+                        let end =
+                            window.end + chrono::Duration::seconds(window.challenge_seconds as i64);
                         evidence = Some(query(client, guid, &q, window.start, end).await);
                     }
                     if queries.volume {
@@ -272,7 +272,9 @@ fn fill_volume(
         vaults[*i].audit_volume = Collected::Ok {
             value: AuditVolume {
                 workspace_id: ws_id.to_string(),
-                window_start: window.volume_start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                window_start: window
+                    .volume_start
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
                 window_end: window.end.to_rfc3339_opts(SecondsFormat::Secs, true),
                 events,
                 last_event,

@@ -239,7 +239,10 @@ pub async fn collect(
 }
 
 /// `value` when `wanted`, else recorded as not collected (no request).
-async fn when<T>(wanted: bool, value: impl std::future::Future<Output = Collected<T>>) -> Collected<T> {
+async fn when<T>(
+    wanted: bool,
+    value: impl std::future::Future<Output = Collected<T>>,
+) -> Collected<T> {
     if wanted { value.await } else { skipped() }
 }
 

@@ -102,6 +102,7 @@ pub fn evaluate_and_report(
         waivers: waiver_report.clone(),
         absent: &absent,
         baseline_used: baseline.is_some(),
+        benchmark: set.benchmark().map(str::to_string),
     };
     if out.format == report::Format::Sarif
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS

@@ -33,7 +33,13 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     };
     let progress = Progress::new(verbose == 0);
     let started = std::time::Instant::now();
-    let inventory = session.run(collect::collect(client.clone(), &scope, &window, &needs, &progress));
+    let inventory = session.run(collect::collect(
+        client.clone(),
+        &scope,
+        &window,
+        &needs,
+        &progress,
+    ));
     progress.finish();
     let inventory = inventory?;
     info!(

@@ -95,7 +95,9 @@ impl PolicyData {
             _ => {
                 return Err(bad(format!(
                     "config.auditLoggingMode must be \"auto\", \"lenient\" or \"strict\", found {}",
-                    config.get("auditLoggingMode").map_or("nothing".into(), |v| v.to_string())
+                    config
+                        .get("auditLoggingMode")
+                        .map_or("nothing".into(), |v| v.to_string())
                 )));
             }
         }
@@ -130,7 +132,10 @@ impl PolicyData {
 
     /// Days of audit volume and metrics `kv/logs-arriving` looks at.
     pub fn logs_arriving_days(&self) -> u32 {
-        self.config()["logsArrivingDays"].as_u64().unwrap_or(7).clamp(1, 93) as u32
+        self.config()["logsArrivingDays"]
+            .as_u64()
+            .unwrap_or(7)
+            .clamp(1, 93) as u32
     }
 
     /// Records the `--benchmark` in `config.benchmark`, for rules that

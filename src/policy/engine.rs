@@ -232,7 +232,10 @@ impl PolicySet {
     /// and the helper library's rules are computed once per vault.
     fn evaluation_engine(&self) -> Result<Engine, Error> {
         let mut engine = self.engine.clone();
-        for (package, scope) in [(AGGREGATE_PACKAGE, "vault"), (SUBSCRIPTION_PACKAGE, "subscription")] {
+        for (package, scope) in [
+            (AGGREGATE_PACKAGE, "vault"),
+            (SUBSCRIPTION_PACKAGE, "subscription"),
+        ] {
             let rules = self.scoped(scope);
             if rules.is_empty() {
                 continue;

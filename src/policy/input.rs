@@ -204,7 +204,9 @@ impl InputBuilder {
             vaults
                 .entry(subscription_of(&v.vault.id))
                 .or_default()
-                .push(json!({"id": v.vault.id, "name": v.vault.name, "location": v.vault.location}));
+                .push(
+                    json!({"id": v.vault.id, "name": v.vault.name, "location": v.vault.location}),
+                );
         }
         inv.subscriptions
             .iter()

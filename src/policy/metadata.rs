@@ -175,14 +175,16 @@ impl RuleMetadata {
     /// The control ids of `benchmark` (`cis-azure-6.0`), if the rule maps to it.
     pub fn controls(&self, benchmark: &str) -> Option<Vec<&str>> {
         self.compliance.iter().find_map(|(bench, versions)| {
-            versions.iter().find_map(|(v, ids)| {
-                (format!("{bench}-{v}") == benchmark).then(|| ids.ids())
-            })
+            versions
+                .iter()
+                .find_map(|(v, ids)| (format!("{bench}-{v}") == benchmark).then(|| ids.ids()))
         })
     }
 
     /// What the rule reads (its `inputs`, or the default set).
     pub fn reads(&self) -> Vec<Input> {
-        self.inputs.clone().unwrap_or_else(|| Input::DEFAULT.to_vec())
+        self.inputs
+            .clone()
+            .unwrap_or_else(|| Input::DEFAULT.to_vec())
     }
 }

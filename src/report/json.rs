@@ -20,6 +20,8 @@ struct Doc<'a> {
     rules: Vec<RuleEntry<'a>>,
     findings: &'a [Finding],
     #[serde(skip_serializing_if = "Option::is_none")]
+    benchmark: Option<Benchmark<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     waivers: Option<&'a crate::waiver::WaiverReport>,
     /// Fingerprints of the baseline's failing results that are gone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,6 +33,13 @@ struct Doc<'a> {
 struct Absent<'a> {
     rule_id: &'a str,
     message: &'a str,
+}
+
+/// `--benchmark`: its name and the verdicts per control.
+#[derive(Serialize)]
+struct Benchmark<'a> {
+    name: &'a str,
+    controls: Vec<super::ControlRow>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +109,10 @@ pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()>
             .map(|r| RuleEntry::of(&r.metadata, r.builtin))
             .collect(),
         findings: report.findings,
+        benchmark: report.benchmark.as_deref().map(|name| Benchmark {
+            name,
+            controls: report.controls(),
+        }),
         waivers: report.waivers.as_ref(),
         absent: report.baseline_used.then(|| {
             report

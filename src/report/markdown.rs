@@ -41,6 +41,23 @@ pub fn render(report: &Report) -> String {
         "{} vault(s) checked against {} rule(s); inventory `{}` collected {}.\n\n",
         s.resources, s.rules, report.origin, report.generated_at
     ));
+    if let Some(b) = &report.benchmark {
+        out.push_str(&format!(
+            "### {b}\n\n| Control | Rule | Title | Fail | Not evaluable | Pass |\n|---|---|---|---|---|---|\n"
+        ));
+        for c in report.controls() {
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} | {} | {} |\n",
+                c.control,
+                c.rule_id,
+                cell(&c.title),
+                c.fail,
+                c.not_evaluable,
+                c.pass
+            ));
+        }
+        out.push('\n');
+    }
     if s.fail > 0 {
         out.push_str("| Severity | Failing |\n|---|---|\n");
         for k in ["critical", "high", "medium", "low"] {
@@ -50,9 +67,9 @@ pub fn render(report: &Report) -> String {
         }
         let state_col = report.baseline_used;
         out.push_str(if state_col {
-            "\n### Failing\n\n| State | Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|---|\n"
+            "\n### Failing\n\n| State | Severity | Rule | Resource | Finding | Fix |\n|---|---|---|---|---|---|\n"
         } else {
-            "\n### Failing\n\n| Severity | Rule | Vault | Finding | Fix |\n|---|---|---|---|---|\n"
+            "\n### Failing\n\n| Severity | Rule | Resource | Finding | Fix |\n|---|---|---|---|---|\n"
         });
         let mut failing: Vec<_> = report
             .ordered()
@@ -95,7 +112,7 @@ pub fn render(report: &Report) -> String {
             .filter(|f| f.waiver.is_some())
             .collect();
         if !waived.is_empty() {
-            out.push_str("### Waived\n\n| Rule | Vault | Justification | Owner | Expires |\n|---|---|---|---|---|\n");
+            out.push_str("### Waived\n\n| Rule | Resource | Justification | Owner | Expires |\n|---|---|---|---|---|\n");
             for f in waived {
                 let wr = f.waiver.as_ref().expect("filtered");
                 out.push_str(&format!(
@@ -121,7 +138,7 @@ pub fn render(report: &Report) -> String {
         }
     }
     if s.not_evaluable > 0 {
-        out.push_str("### Not evaluable\n\nThese checks could not be run; they are not counted as passing.\n\n| Rule | Vault | Why |\n|---|---|---|\n");
+        out.push_str("### Not evaluable\n\nThese checks could not be run; they are not counted as passing.\n\n| Rule | Resource | Why |\n|---|---|---|\n");
         for f in report
             .ordered()
             .into_iter()
@@ -137,7 +154,7 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     if report.show_passed && s.pass > 0 {
-        out.push_str("### Passed\n\n| Rule | Vault | Evidence |\n|---|---|---|\n");
+        out.push_str("### Passed\n\n| Rule | Resource | Evidence |\n|---|---|---|\n");
         for f in report
             .ordered()
             .into_iter()

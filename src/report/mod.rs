@@ -47,6 +47,28 @@ pub struct Report<'a> {
     pub absent: &'a [crate::baseline::Previous],
     /// A baseline was given.
     pub baseline_used: bool,
+    /// `--benchmark` (e.g. `cis-azure-6.0`): report by its control ids.
+    pub benchmark: Option<String>,
+}
+
+/// One control of a benchmark and how its rule's findings came out.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlRow {
+    /// `8.3.5`, or `8.3.1 / 8.3.2` where one rule answers two controls.
+    pub control: String,
+    pub rule_id: String,
+    pub title: String,
+    pub pass: usize,
+    pub fail: usize,
+    pub not_evaluable: usize,
+}
+
+/// Sorts control ids as numbers: 8.3.10 after 8.3.9.
+fn control_key(id: &str) -> Vec<u64> {
+    id.split(['.', ' ', '/'])
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 /// Which results a SARIF log holds.
@@ -85,6 +107,41 @@ impl Report<'_> {
                 ))
         });
         v
+    }
+
+    /// The finding's control ids in the `--benchmark`, joined.
+    pub fn controls_of(&self, rule_id: &str) -> Option<String> {
+        let b = self.benchmark.as_deref()?;
+        let ids = self.rule(rule_id)?.metadata.controls(b)?;
+        Some(ids.join(" / "))
+    }
+
+    /// Per control of the `--benchmark`: its rule and the verdict counts,
+    /// in control order. Empty without a benchmark.
+    pub fn controls(&self) -> Vec<ControlRow> {
+        let mut rows: Vec<ControlRow> = self
+            .rules
+            .iter()
+            .filter_map(|r| {
+                let control = self.controls_of(&r.metadata.id)?;
+                let of = |st: Status| {
+                    self.findings
+                        .iter()
+                        .filter(|f| f.rule_id == r.metadata.id && f.status == st)
+                        .count()
+                };
+                Some(ControlRow {
+                    control,
+                    rule_id: r.metadata.id.clone(),
+                    title: r.metadata.title.clone(),
+                    pass: of(Status::Pass),
+                    fail: of(Status::Fail),
+                    not_evaluable: of(Status::NotEvaluable),
+                })
+            })
+            .collect();
+        rows.sort_by_key(|r| control_key(&r.control));
+        rows
     }
 
     pub fn count(&self, status: Status) -> usize {

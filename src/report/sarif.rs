@@ -144,7 +144,7 @@ pub fn result_message(f: &Finding) -> String {
     sentence(&format!("{}: {}", f.resource.name, f.message))
 }
 
-fn result(f: &Finding, index: i64, suppressions: bool) -> SarifResult {
+fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>) -> SarifResult {
     // GitHub: failing results only. Full profile: pass and open (not evaluable) too.
     let (kind, level) = match f.status {
         Status::Fail => (ResultKind::Fail, result_level(f.severity)),
@@ -182,6 +182,10 @@ fn result(f: &Finding, index: i64, suppressions: bool) -> SarifResult {
     props.insert("severity".to_string(), json!(f.severity.as_str()));
     if !f.discriminator.is_empty() {
         props.insert("discriminator".to_string(), json!(f.discriminator));
+    }
+    if let Some(c) = controls {
+        // The control ids of the `--benchmark` this result answers.
+        props.insert("benchmarkControls".to_string(), json!(c));
     }
     // The evidence itself stays in the JSON report: GitHub ignores result
     // properties, and with it a large tenant's SARIF grows past upload limits.
@@ -278,7 +282,14 @@ fn build(report: &Report) -> Sarif {
         .iter()
         // GitHub opens an alert for any result it gets: failing, unwaived only.
         .filter(|f| full || (f.status == Status::Fail && f.waiver.is_none()))
-        .map(|f| result(f, index_of(&f.rule_id), full && report.waivers_used))
+        .map(|f| {
+            result(
+                f,
+                index_of(&f.rule_id),
+                full && report.waivers_used,
+                report.controls_of(&f.rule_id),
+            )
+        })
         .collect();
     if full {
         // Failing results of the baseline that are gone.
@@ -322,6 +333,9 @@ fn build(report: &Report) -> Sarif {
         json!(report.summary.not_evaluable),
     );
     inv_props.insert("passed".to_string(), json!(report.summary.pass));
+    if let Some(b) = &report.benchmark {
+        inv_props.insert("benchmark".to_string(), json!(b));
+    }
     let invocation = Invocation::builder()
         .execution_successful(true)
         .start_time_utc(report.started_at.clone())

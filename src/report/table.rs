@@ -21,7 +21,7 @@ pub fn render(report: &Report, color: bool) -> String {
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["Status", "Severity", "Rule", "Vault", "Finding"]);
+        .set_header(vec!["Status", "Severity", "Rule", "Resource", "Finding"]);
     if !color {
         table.force_no_tty();
     } else {
@@ -54,7 +54,10 @@ pub fn render(report: &Report, color: bool) -> String {
         table.add_row(vec![
             status,
             Cell::new(f.severity.as_str()),
-            Cell::new(&f.rule_id),
+            Cell::new(match report.controls_of(&f.rule_id) {
+                Some(c) => format!("{c}\n{}", f.rule_id),
+                None => f.rule_id.clone(),
+            }),
             Cell::new(format!(
                 "{}\n{}",
                 f.resource.name, f.resource.subscription_id
@@ -68,6 +71,9 @@ pub fn render(report: &Report, color: bool) -> String {
     if rows > 0 {
         out.push_str(&table.to_string());
         out.push('\n');
+    }
+    if let Some(b) = &report.benchmark {
+        out.push_str(&controls_table(report, b, width));
     }
     let by_sev: Vec<String> = ["critical", "high", "medium", "low"]
         .iter()
@@ -102,4 +108,32 @@ pub fn render(report: &Report, color: bool) -> String {
         },
     ));
     out
+}
+
+/// The `--benchmark` view: one row per control, in control order.
+fn controls_table(report: &Report, benchmark: &str, width: u16) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .force_no_tty()
+        .set_width(width.max(80))
+        .set_header(vec![
+            "Control",
+            "Rule",
+            "Title",
+            "Fail",
+            "Not evaluable",
+            "Pass",
+        ]);
+    for c in report.controls() {
+        t.add_row(vec![
+            c.control,
+            c.rule_id,
+            c.title,
+            c.fail.to_string(),
+            c.not_evaluable.to_string(),
+            c.pass.to_string(),
+        ]);
+    }
+    format!("{benchmark}\n{t}\n")
 }

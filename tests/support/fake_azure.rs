@@ -465,6 +465,150 @@ async fn route(
                 ),
             }
         }
+        [
+            "subscriptions",
+            sub,
+            "providers",
+            "microsoft.security",
+            "pricings",
+            name,
+        ] => {
+            count(s, "pricings");
+            let entry = s
+                .tenant
+                .subscription_entries
+                .get(*sub)
+                .map(|e| e["pricings"].clone())
+                .unwrap_or(Value::Null);
+            match entry["status"].as_str() {
+                Some("ok") => match entry["value"].as_array().and_then(|a| {
+                    a.iter().find(|p| {
+                        p["name"]
+                            .as_str()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    })
+                }) {
+                    Some(p) => ok_json(p.clone(), remaining),
+                    None => arm_error(StatusCode::NOT_FOUND, "PricingNotFound", "no such plan"),
+                },
+                Some("error") => arm_error(
+                    StatusCode::FORBIDDEN,
+                    entry["error"]["code"]
+                        .as_str()
+                        .unwrap_or("AuthorizationFailed"),
+                    entry["error"]["message"].as_str().unwrap_or(""),
+                ),
+                // A plan never enabled reads as Free, as in Azure.
+                _ => ok_json(
+                    json!({"id": format!("/subscriptions/{sub}/providers/Microsoft.Security/pricings/KeyVaults"),
+                           "name": "KeyVaults", "type": "Microsoft.Security/pricings",
+                           "properties": {"pricingTier": "Free", "freeTrialRemainingTime": "PT0S"}}),
+                    remaining,
+                ),
+            }
+        }
+        _ if lower.ends_with("/providers/microsoft.insights/metrics") => {
+            count(s, "metrics");
+            let vault_id = &lower[..lower.len() - "/providers/microsoft.insights/metrics".len()];
+            if query.get("metricnames").map(String::as_str) != Some("ServiceApiHit") {
+                return flat_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "Failed to find metric configuration for provider: Microsoft.KeyVault, resource Type: vaults",
+                );
+            }
+            match find_vault(s, vault_id).map(|v| v["apiHits"].clone()) {
+                Some(h) if h["status"] == "ok" => ok_json(h["value"].clone(), remaining),
+                Some(h) if h["status"] == "error" => arm_error(
+                    StatusCode::FORBIDDEN,
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action 'microsoft.insights/metrics/read'.",
+                ),
+                Some(_) => ok_json(
+                    json!({"cost": 0, "timespan": query.get("timespan"), "interval": "P1D", "value": [{
+                        "id": format!("{vault_id}/providers/Microsoft.Insights/metrics/ServiceApiHit"), "type": "Microsoft.Insights/metrics",
+                        "name": {"value": "ServiceApiHit", "localizedValue": "Total Service Api Hits"}, "unit": "Count",
+                        "timeseries": [{"metadatavalues": [], "data": []}], "errorCode": "Success"}]}),
+                    remaining,
+                ),
+                None => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    "The Resource was not found.",
+                ),
+            }
+        }
+        _ if parts.len() == 9
+            && parts[6] == "vaults"
+            && (parts[8] == "keys" || parts[8] == "secrets") =>
+        {
+            let what = if parts[8] == "keys" {
+                "keys"
+            } else {
+                "secrets"
+            };
+            count(s, what);
+            let vault_id = format!("/{}", parts[..8].join("/"));
+            match find_vault(s, &vault_id).map(|v| v[what].clone()) {
+                Some(c) if c["status"] == "error" => arm_error(
+                    StatusCode::FORBIDDEN,
+                    c["error"]["code"].as_str().unwrap_or("AuthorizationFailed"),
+                    c["error"]["message"].as_str().unwrap_or(""),
+                ),
+                Some(c) => {
+                    // Like ARM's list: keys carry no rotationPolicy (only
+                    // Keys_Get does); pages of 2, to make kvaudit follow nextLink.
+                    let mut items: Vec<Value> = c["value"].as_array().cloned().unwrap_or_default();
+                    for i in &mut items {
+                        if let Some(p) = i["properties"].as_object_mut() {
+                            p.remove("rotationPolicy");
+                        }
+                    }
+                    let skip: usize = query
+                        .get("$skiptoken")
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    let page: Vec<Value> = items.iter().skip(skip).take(2).cloned().collect();
+                    let mut body = json!({"value": page});
+                    if skip + 2 < items.len() {
+                        body["nextLink"] = json!(format!(
+                            "{}{vault_id}/{what}?api-version=2026-02-01&$skiptoken={}",
+                            s.base,
+                            skip + 2
+                        ));
+                    }
+                    ok_json(body, remaining)
+                }
+                None => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    "The Resource was not found.",
+                ),
+            }
+        }
+        _ if parts.len() == 10 && parts[6] == "vaults" && parts[8] == "keys" => {
+            count(s, "key");
+            let vault_id = format!("/{}", parts[..8].join("/"));
+            let key = find_vault(s, &vault_id).and_then(|v| {
+                v["keys"]["value"].as_array().and_then(|ks| {
+                    ks.iter()
+                        .find(|k| {
+                            k["name"]
+                                .as_str()
+                                .is_some_and(|n| n.eq_ignore_ascii_case(parts[9]))
+                        })
+                        .cloned()
+                })
+            });
+            match key {
+                Some(k) => ok_json(k, remaining),
+                None => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "KeyNotFound",
+                    "The key was not found.",
+                ),
+            }
+        }
         _ if lower.ends_with("/providers/microsoft.insights/diagnosticsettingscategories") => {
             count(s, "diagnosticSettingsCategories");
             ok_json(json!({"value": s.tenant.categories}), remaining)
@@ -491,6 +635,14 @@ async fn route(
             &format!("no route for {lower}"),
         ),
     }
+}
+
+/// The tenant's vault entry with this (lower-case) id.
+fn find_vault<'a>(s: &'a Shared, id: &str) -> Option<&'a Value> {
+    s.tenant
+        .vaults
+        .iter()
+        .find(|v| v["vault"]["id"].as_str().unwrap().to_lowercase() == id)
 }
 
 fn vault_page(

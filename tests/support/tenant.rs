@@ -59,6 +59,53 @@ fn to_workspace(sub: &str, rg: &str, name: &str, ws: (&str, &str), dedicated: bo
     )
 }
 
+/// 2028-01-01, Unix seconds.
+const EXPIRES: i64 = 1_830_297_600;
+
+/// A key or secret as the management plane lists it; `rotation` adds a
+/// rotation policy with one lifetime action of that type.
+fn item(
+    vault: &str,
+    what: &str,
+    name: &str,
+    enabled: bool,
+    exp: Option<i64>,
+    rotation: Option<&str>,
+) -> Value {
+    let mut attributes =
+        json!({"enabled": enabled, "created": 1_735_689_600, "updated": 1_735_689_600});
+    if let Some(e) = exp {
+        attributes["exp"] = json!(e);
+    }
+    let mut v = json!({
+        "id": format!("{vault}/{what}/{name}"), "name": name,
+        "type": format!("Microsoft.KeyVault/vaults/{what}"), "location": "westeurope",
+        "properties": {"attributes": attributes}
+    });
+    if let Some(action) = rotation {
+        v["properties"]["rotationPolicy"] = json!({
+            "attributes": {"expiryTime": "P1Y"},
+            "lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": action}}]
+        });
+    }
+    v
+}
+
+/// A ServiceApiHit answer with one daily point per count.
+fn hits(vault: &str, per_day: &[f64]) -> Value {
+    let data: Vec<Value> = per_day
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"timeStamp": format!("2026-11-2{}T09:00:00Z", i), "count": n}))
+        .collect();
+    ok(
+        json!({"cost": 0, "timespan": "2026-11-20T09:00:00Z/2026-11-27T09:00:00Z", "interval": "P1D",
+              "value": [{"id": format!("{vault}/providers/Microsoft.Insights/metrics/ServiceApiHit"), "type": "Microsoft.Insights/metrics",
+                         "name": {"value": "ServiceApiHit", "localizedValue": "Total Service Api Hits"}, "unit": "Count",
+                         "timeseries": [{"metadatavalues": [], "data": data}], "errorCode": "Success"}]}),
+    )
+}
+
 /// The tenant the fake serves, in inventory format.
 pub fn tenant_json() -> Value {
     let storage_only = setting(
@@ -91,6 +138,105 @@ pub fn tenant_json() -> Value {
             "activityLogAlerts": alerts, "actionGroups": groups, "scheduledQueryRules": ok(json!([]))
         })
     };
+    let pricing = |id: &str, tier: &str| {
+        ok(
+            json!([{"id": format!("/subscriptions/{id}/providers/Microsoft.Security/pricings/KeyVaults"),
+                   "name": "KeyVaults", "type": "Microsoft.Security/pricings",
+                   "properties": {"pricingTier": tier, "subPlan": "PerTransaction"}}]),
+        )
+    };
+    let mut sub_a = sub(SUB_A, "app-prod", ok(json!([alert_a])), ok(json!([ag])));
+    sub_a["pricings"] = pricing(SUB_A, "Standard");
+    let mut sub_b = sub(
+        SUB_B,
+        "ops",
+        json!({"status": "error", "error": {"code": "AuthorizationFailed", "message": "The client does not have authorization to perform action 'microsoft.insights/activityLogAlerts/read'."}}),
+        ok(json!([])),
+    );
+    sub_b["pricings"] = err(
+        "AuthorizationFailed",
+        "The client does not have authorization to perform action 'Microsoft.Security/pricings/read'.",
+        403,
+    );
+    let mut vaults = vec![
+        to_workspace(SUB_A, "rg-app", "kv-app-01", WS_A, false),
+        to_workspace(SUB_A, "rg-data", "kv-data-01", WS_A, true),
+        to_workspace(SUB_A, "rg-data", "kv-quiet-01", WS_A, false),
+        vault_entry(
+            kv(SUB_A, "rg-app", "kv-app-legacy"),
+            ok(json!([storage_only])),
+            json!({"status": "notCollected", "reason": "fake"}),
+        ),
+        vault_entry(
+            kv(SUB_A, "rg-app", "kv-denied"),
+            err("AuthorizationFailed", "denied", 403),
+            json!({"status": "notCollected", "reason": "fake"}),
+        ),
+        to_workspace(SUB_B, "rg-ops", "kv-ops-01", WS_B, true),
+        to_workspace(SUB_B, "rg-ops", "kv-ops-02", WS_B, true),
+        to_workspace(SUB_B, "rg-sandbox", "kv-sandbox-01", WS_C, true),
+        to_workspace(SUB_B, "rg-ops", "kv-empty-01", WS_D, false),
+    ];
+    // Keys, secrets and ServiceApiHit metrics, as the fake serves them (a
+    // key list never carries rotationPolicy; Keys_Get does).
+    for v in &mut vaults {
+        let id = v["vault"]["id"].as_str().unwrap().to_string();
+        let name = v["vault"]["name"].as_str().unwrap().to_string();
+        let (keys, secrets, hits) = match name.as_str() {
+            "kv-app-01" => (
+                ok(json!([item(
+                    &id,
+                    "keys",
+                    "cmk",
+                    true,
+                    Some(EXPIRES),
+                    Some("Rotate")
+                )])),
+                ok(json!([
+                    item(&id, "secrets", "s1", true, Some(EXPIRES), None),
+                    item(&id, "secrets", "s2", true, Some(EXPIRES), None),
+                    item(&id, "secrets", "s3", true, Some(EXPIRES), None),
+                    item(&id, "secrets", "s4-off", false, None, None),
+                ])),
+                hits(&id, &[40.0, 52.0]),
+            ),
+            "kv-data-01" => (
+                ok(json!([item(
+                    &id,
+                    "keys",
+                    "no-expiry",
+                    true,
+                    None,
+                    Some("Notify")
+                )])),
+                ok(json!([item(&id, "secrets", "forever", true, None, None)])),
+                hits(&id, &[7.0]),
+            ),
+            "kv-quiet-01" => (ok(json!([])), ok(json!([])), hits(&id, &[3.0, 0.0, 9.0])),
+            "kv-denied" => (
+                err(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action 'Microsoft.KeyVault/vaults/keys/read'.",
+                    403,
+                ),
+                err(
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action 'Microsoft.KeyVault/vaults/secrets/read'.",
+                    403,
+                ),
+                hits(&id, &[1.0]),
+            ),
+            "kv-sandbox-01" => (
+                ok(json!([])),
+                ok(json!([])),
+                err("AuthorizationFailed", "no metrics", 403),
+            ),
+            _ => (ok(json!([])), ok(json!([])), hits(&id, &[])),
+        };
+        v["keys"] = keys;
+        v["secrets"] = secrets;
+        v["apiHits"] = hits;
+    }
     let ws = |w: (&str, &str)| {
         json!({"id": ws_id(SUB_A, w), "name": w.0, "type": "Microsoft.OperationalInsights/workspaces", "location": "westeurope",
                "properties": {"customerId": w.1, "retentionInDays": 90}})
@@ -99,21 +245,8 @@ pub fn tenant_json() -> Value {
         "schemaVersion": 1,
         "generatedAt": UNTIL,
         "generator": {"name": "kvaudit", "version": "test", "kind": "hand-written"},
-        "subscriptions": [
-            sub(SUB_A, "app-prod", ok(json!([alert_a])), ok(json!([ag]))),
-            sub(SUB_B, "ops", json!({"status": "error", "error": {"code": "AuthorizationFailed", "message": "The client does not have authorization to perform action 'microsoft.insights/activityLogAlerts/read'."}}), ok(json!([]))),
-        ],
-        "vaults": [
-            to_workspace(SUB_A, "rg-app", "kv-app-01", WS_A, false),
-            to_workspace(SUB_A, "rg-data", "kv-data-01", WS_A, true),
-            to_workspace(SUB_A, "rg-data", "kv-quiet-01", WS_A, false),
-            vault_entry(kv(SUB_A, "rg-app", "kv-app-legacy"), ok(json!([storage_only])), json!({"status": "notCollected", "reason": "fake"})),
-            vault_entry(kv(SUB_A, "rg-app", "kv-denied"), err("AuthorizationFailed", "denied", 403), json!({"status": "notCollected", "reason": "fake"})),
-            to_workspace(SUB_B, "rg-ops", "kv-ops-01", WS_B, true),
-            to_workspace(SUB_B, "rg-ops", "kv-ops-02", WS_B, true),
-            to_workspace(SUB_B, "rg-sandbox", "kv-sandbox-01", WS_C, true),
-            to_workspace(SUB_B, "rg-ops", "kv-empty-01", WS_D, false),
-        ],
+        "subscriptions": [sub_a, sub_b],
+        "vaults": vaults,
         "workspaces": [ws(WS_A), ws(WS_B), ws(WS_C), ws(WS_D)],
         "diagnosticCategories": {"microsoft.keyvault/vaults": [
             {"id": "x/providers/microsoft.insights/diagnosticSettingsCategories/AuditEvent", "name": "AuditEvent", "type": "microsoft.insights/diagnosticSettingsCategories", "properties": {"categoryType": "Logs", "categoryGroups": ["audit", "allLogs"]}}
