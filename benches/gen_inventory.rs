@@ -70,6 +70,25 @@ fn main() {
         workspaces.push(json!({"id": ws, "name": format!("law-{s}"), "type": "Microsoft.OperationalInsights/workspaces",
             "location": "westeurope", "properties": {"customerId": guid(&mut r), "retentionInDays": 90}}));
         let mut alerts = vec![];
+        // Alerts for access policies, diagnostic settings and purges in
+        // every other subscription.
+        if s % 2 == 0 {
+            for (a, op) in [
+                "Microsoft.KeyVault/vaults/accessPolicies/write",
+                "Microsoft.Insights/diagnosticSettings/write",
+                "Microsoft.Insights/diagnosticSettings/delete",
+                "Microsoft.KeyVault/locations/deletedVaults/purge/action",
+            ]
+            .iter()
+            .enumerate()
+            {
+                alerts.push(json!({"id": format!("{base}/resourceGroups/rg-monitoring/providers/microsoft.insights/activityLogAlerts/kv-op-{a}"),
+                    "name": format!("kv-op-{a}"), "type": "Microsoft.Insights/ActivityLogAlerts", "location": "Global",
+                    "properties": {"scopes": [base.clone()], "condition": {"allOf": [
+                        {"field": "category", "equals": "Administrative"}, {"field": "operationName", "equals": op}]},
+                        "actions": {"actionGroups": [{"actionGroupId": ag, "webhookProperties": {}}]}, "enabled": true}}));
+            }
+        }
         for a in 0..5 {
             let filtered = a == 3;
             let mut all_of = vec![json!({"field": "category", "equals": "Administrative"})];
@@ -100,7 +119,10 @@ fn main() {
             "actionGroups": {"status": "ok", "value": [{"id": ag, "name": "ag-secops", "location": "Global",
                 "properties": {"groupShortName": "secops", "enabled": true,
                     "emailReceivers": [{"name": "soc", "emailAddress": "soc@example.com", "useCommonAlertSchema": true}]}}]},
-            "scheduledQueryRules": {"status": "ok", "value": []}
+            "scheduledQueryRules": {"status": "ok", "value": []},
+            "pricings": {"status": "ok", "value": [{"id": format!("{base}/providers/Microsoft.Security/pricings/KeyVaults"),
+                "name": "KeyVaults", "type": "Microsoft.Security/pricings",
+                "properties": {"pricingTier": if s % 3 == 0 { "Free" } else { "Standard" }}}]}
         }));
         sub_ids.push((sid, ws));
     }
@@ -170,15 +192,56 @@ fn main() {
                 "windowStart": "2026-11-26T09:00:00Z", "windowEnd": end, "challengeWindowSeconds": 60,
                 "unauthorized": unauthorized, "forbidden": forbidden})
         };
+        // Keys and secrets: 0-3 and 0-5, some without expiry or rotation.
+        let item = |r: &mut Lcg, what: &str, n: u64| {
+            let mut attributes = json!({"enabled": r.below(10) != 0, "created": 1_735_689_600u64});
+            if r.below(3) != 0 {
+                attributes["exp"] = json!(1_830_297_600u64);
+            }
+            let mut props = json!({"attributes": attributes});
+            if what == "keys" && r.below(2) == 0 {
+                props["rotationPolicy"] = json!({"attributes": {"expiryTime": "P1Y"}, "lifetimeActions": [
+                    {"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": if r.below(4) == 0 { "Notify" } else { "Rotate" }}}]});
+            }
+            json!({"id": format!("{id}/{what}/{what}-{n}"), "name": format!("{what}-{n}"),
+                "type": format!("Microsoft.KeyVault/vaults/{what}"), "properties": props})
+        };
+        let keys: Vec<Value> = (0..r.below(4)).map(|n| item(&mut r, "keys", n)).collect();
+        let secrets: Vec<Value> = (0..r.below(6))
+            .map(|n| item(&mut r, "secrets", n))
+            .collect();
+        let hits: Vec<Value> = (0..7)
+            .map(|d| json!({"timeStamp": format!("2026-11-2{d}T09:00:00Z"), "count": r.below(500) as f64}))
+            .collect();
+        let volume = if audit["status"] == "ok" {
+            json!({"status": "ok", "value": {"workspaceId": ws, "windowStart": "2026-11-20T09:00:00Z", "windowEnd": end,
+                "events": if r.below(20) == 0 { 0 } else { 1 + r.below(100_000) }}})
+        } else {
+            json!({"status": "notCollected", "reason": "no diagnostic setting sends AuditEvent to a Log Analytics workspace"})
+        };
+        let posture = r.below(4);
+        let private = posture == 0;
         list.push(json!({
             "vault": {"id": id, "name": name, "type": "Microsoft.KeyVault/vaults", "location": "westeurope", "tags": {"env": "synthetic"},
                 "properties": {"tenantId": "00000000-0000-0000-0000-000000000001", "sku": {"family": "A", "name": "standard"},
-                    "vaultUri": format!("https://{name}.vault.azure.net/"), "enableSoftDelete": true, "softDeleteRetentionInDays": 90,
-                    "enableRbacAuthorization": v % 3 != 0, "publicNetworkAccess": "Enabled",
-                    "networkAcls": {"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []},
+                    "vaultUri": format!("https://{name}.vault.azure.net/"), "enableSoftDelete": true,
+                    "softDeleteRetentionInDays": if posture == 3 { 7 } else { 90 },
+                    "enablePurgeProtection": if posture == 2 { Value::Null } else { json!(true) },
+                    "enableRbacAuthorization": v % 3 != 0, "publicNetworkAccess": if private { "Disabled" } else { "Enabled" },
+                    "networkAcls": {"bypass": "AzureServices", "defaultAction": if posture < 2 { "Deny" } else { "Allow" }, "ipRules": [], "virtualNetworkRules": []},
+                    "privateEndpointConnections": if private { json!([{"id": format!("{id}/privateEndpointConnections/pe-{name}"),
+                        "properties": {"privateEndpoint": {"id": format!("/subscriptions/{sid}/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/pe-{name}")},
+                            "privateLinkServiceConnectionState": {"status": "Approved", "description": "", "actionsRequired": "None"},
+                            "provisioningState": "Succeeded"}}]) } else { json!([]) },
                     "accessPolicies": [], "provisioningState": "Succeeded"}},
             "diagnosticSettings": settings,
-            "auditLogs": audit
+            "auditLogs": audit,
+            "keys": {"status": "ok", "value": keys},
+            "secrets": {"status": "ok", "value": secrets},
+            "apiHits": {"status": "ok", "value": {"timespan": "2026-11-20T09:00:00Z/2026-11-27T09:00:00Z", "interval": "P1D",
+                "value": [{"name": {"value": "ServiceApiHit"}, "unit": "Count", "errorCode": "Success",
+                    "timeseries": [{"data": hits}]}]}},
+            "auditVolume": volume
         }));
     }
     let doc = json!({

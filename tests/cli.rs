@@ -651,3 +651,229 @@ fn markdown_is_appended_to_the_github_step_summary() {
         .unwrap();
     assert_eq!(std::fs::read_to_string(&summary).unwrap(), text);
 }
+
+fn rule_ids(doc: &Value) -> Vec<String> {
+    doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn rules_are_selected_by_id_glob_and_skip() {
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--format",
+        "json",
+        "--rule",
+        "kv/*-alert",
+        "--skip-rule",
+        "kv/purge-alert",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        rule_ids(&doc),
+        [
+            "kv/access-policy-alert",
+            "kv/admin-alert",
+            "kv/log-tamper-alert"
+        ]
+    );
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["ruleId"].as_str().unwrap().ends_with("-alert")
+                && f["ruleId"] != "kv/purge-alert")
+    );
+    // A pattern that matches nothing is an error, not an empty run.
+    assert_one_line_error(
+        &run(&["eval", "--demo", "--rule", "kv/audit-loging"]),
+        &[
+            "--rule kv/audit-loging",
+            "matches no rule",
+            "kv/audit-logging",
+        ],
+    );
+    assert_one_line_error(
+        &run(&["eval", "--demo", "--skip-rule", "kv/nothing*"]),
+        &["--skip-rule kv/nothing*", "matches no rule"],
+    );
+    assert_one_line_error(
+        &run(&[
+            "eval",
+            "--demo",
+            "--rule",
+            "kv/purge-alert",
+            "--skip-rule",
+            "kv/*",
+        ]),
+        &["leave no rule to run"],
+    );
+}
+
+#[test]
+fn a_benchmark_runs_its_controls_and_reports_by_control_id() {
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--format",
+        "json",
+        "--benchmark",
+        "cis-azure-6.0",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        rule_ids(&doc),
+        [
+            "kv/audit-logging",
+            "kv/defender",
+            "kv/key-expiry",
+            "kv/key-rotation",
+            "kv/private-endpoint",
+            "kv/public-network-access",
+            "kv/purge-protection",
+            "kv/rbac-authorization",
+            "kv/secret-expiry"
+        ]
+    );
+    let controls: Vec<(String, String)> = doc["benchmark"]["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["control"].as_str().unwrap().to_string(),
+                c["ruleId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(doc["benchmark"]["name"], "cis-azure-6.0");
+    assert_eq!(controls[0], ("6.1.1.4".into(), "kv/audit-logging".into()));
+    assert!(controls.contains(&("8.3.1 / 8.3.2".into(), "kv/key-expiry".into())));
+    assert!(controls.contains(&("8.1.8.1".into(), "kv/defender".into())));
+    // Under CIS v3.0+ audit logging is strict: payments exports `audit` and
+    // `allLogs` from two different settings, which lenient mode passes.
+    let payments = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["ruleId"] == "kv/audit-logging" && f["resource"]["name"] == "kv-payments-prod")
+        .unwrap();
+    assert_eq!(payments["status"], "fail", "{payments}");
+    let audit = &doc["benchmark"]["controls"][0];
+    assert_eq!(
+        (audit["pass"].as_u64(), audit["fail"].as_u64()),
+        (Some(0), Some(7))
+    );
+
+    // The table and markdown show the control ids; SARIF results carry them.
+    let t = run(&[
+        "eval",
+        "--demo",
+        "--benchmark",
+        "cis-azure-6.0",
+        "--color",
+        "never",
+    ]);
+    assert!(
+        t.stdout.contains("cis-azure-6.0")
+            && t.stdout.contains("8.3.5")
+            && t.stdout.contains("Control"),
+        "{}",
+        t.stdout
+    );
+    let md = run(&[
+        "eval",
+        "--demo",
+        "--benchmark",
+        "cis-azure-6.0",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.stdout.contains("### cis-azure-6.0"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains("| 8.3.5 | `kv/purge-protection` |"),
+        "{}",
+        md.stdout
+    );
+    let sarif = run(&[
+        "eval",
+        "--demo",
+        "--benchmark",
+        "cis-azure-6.0",
+        "--format",
+        "sarif",
+    ]);
+    let log: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert!(
+        results
+            .iter()
+            .all(|r| r["properties"]["benchmarkControls"].is_string())
+    );
+
+    // v2.0 has no public-network-access control; an unknown version is refused.
+    let v2 = run(&[
+        "eval",
+        "--demo",
+        "--format",
+        "json",
+        "--benchmark",
+        "cis-azure-2.0",
+    ]);
+    let v2: Value = serde_json::from_str(&v2.stdout).unwrap();
+    let ids = rule_ids(&v2);
+    assert!(
+        !ids.contains(&"kv/public-network-access".to_string()),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"kv/private-endpoint".to_string()), "{ids:?}");
+    assert_one_line_error(
+        &run(&["eval", "--demo", "--benchmark", "cis-azure-9.9"]),
+        &[
+            "--benchmark cis-azure-9.9",
+            "unknown benchmark",
+            "cis-azure-6.0",
+        ],
+    );
+}
+
+#[test]
+fn policy_list_shows_each_rules_cis_ids() {
+    let r = run(&["policy", "list", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rules: Value = serde_json::from_str(&r.stdout).unwrap();
+    let meta = |id: &str| {
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["metadata"]["id"] == id)
+            .unwrap()["metadata"]
+            .clone()
+    };
+    assert_eq!(
+        meta("kv/purge-protection")["compliance"]["cis-azure"],
+        json!({"2.0": "8.5", "2.1": "8.5", "3.0": "3.3.5", "4.0": "9.3.5", "5.0": "8.3.5", "6.0": "8.3.5"})
+    );
+    assert_eq!(
+        meta("kv/defender")["compliance"]["cis-azure"]["2.1"],
+        json!("2.1.9")
+    );
+    assert_eq!(
+        meta("kv/key-expiry")["compliance"]["cis-azure"]["4.0"],
+        json!(["9.3.1", "9.3.2"])
+    );
+    assert_eq!(meta("kv/defender")["scope"], "subscription");
+    let table = run(&["policy", "list", "--benchmark", "cis-azure-6.0"]);
+    assert!(table.stdout.contains("v6.0 8.3.5"), "{}", table.stdout);
+    assert!(table.stdout.contains("9 rule(s)"), "{}", table.stdout);
+}

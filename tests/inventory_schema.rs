@@ -115,6 +115,29 @@ fn the_documented_example_evaluates() {
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["resources"], 1);
+    // What the text above the example says of it.
+    let status = |rule: &str| -> Vec<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["ruleId"] == rule)
+            .map(|f| f["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for rule in [
+        "kv/audit-logging",
+        "kv/admin-alert",
+        "kv/defender",
+        "kv/key-expiry",
+        "kv/key-rotation",
+        "kv/logs-arriving",
+    ] {
+        assert_eq!(status(rule), ["pass"], "{rule}");
+    }
+    assert_eq!(status("kv/unauthorized-requests"), ["fail"]);
+    assert_eq!(status("kv/forbidden-requests"), ["fail"]);
+    assert_eq!(status("kv/secret-expiry"), ["not_evaluable"]);
 }
 
 #[test]

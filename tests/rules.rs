@@ -53,18 +53,188 @@ fn groups() -> Value {
 
 // ---------------------------------------------------------------- audit logging
 
-fn logging_case(logs: Value, workspace: &str, storage: &str) -> (Status, String) {
+fn logging_case_with(
+    logs: Value,
+    workspace: &str,
+    storage: &str,
+    dedicated: bool,
+    data: PolicyData,
+) -> (Status, String) {
     let id = vault_id("rg-app", "kv-a");
+    let mut s = setting(&id, "diag", workspace, storage, logs);
+    if dedicated {
+        s["properties"]["logAnalyticsDestinationType"] = json!("Dedicated");
+    }
     let inv = inventory(
         working_alerts(),
         groups(),
         vec![vault_entry(
             vault("rg-app", "kv-a"),
-            ok(json!([setting(&id, "diag", workspace, storage, logs)])),
+            ok(json!([s])),
             audit_ok(json!([]), json!([])),
         )],
     );
-    one(&evaluate(inv), "kv/audit-logging", "kv-a")
+    one(&evaluate_with(inv, data), "kv/audit-logging", "kv-a")
+}
+
+fn logging_case(logs: Value, workspace: &str, storage: &str) -> (Status, String) {
+    logging_case_with(logs, workspace, storage, false, PolicyData::defaults())
+}
+
+fn mode(m: &str) -> PolicyData {
+    PolicyData::with_text(
+        &json!({"config": {"auditLoggingMode": m}}).to_string(),
+        "test",
+    )
+    .unwrap()
+}
+
+/// The verdict matrix of the issue, in lenient and strict mode (CIS v3.0+
+/// asks for both category groups in one setting).
+#[test]
+fn audit_logging_lenient_and_strict_matrix() {
+    use Status::{Fail, Pass};
+    let ws = workspace_id();
+    let group = |g: &str| json!({"categoryGroup": g, "enabled": true});
+    // (case, logs, workspace, dedicated, lenient, strict)
+    let cases: Vec<(&str, Value, &str, bool, Status, Status)> = vec![
+        (
+            "AuditEvent only",
+            json!([{"category": "AuditEvent", "enabled": true}]),
+            &ws,
+            false,
+            Pass,
+            Fail,
+        ),
+        (
+            "audit only",
+            json!([group("audit")]),
+            &ws,
+            false,
+            Pass,
+            Fail,
+        ),
+        (
+            "allLogs only",
+            json!([group("allLogs")]),
+            &ws,
+            false,
+            Pass,
+            Fail,
+        ),
+        (
+            "both groups",
+            json!([group("audit"), group("allLogs")]),
+            &ws,
+            false,
+            Pass,
+            Pass,
+        ),
+        (
+            "both groups, other case",
+            json!([group("AUDIT"), group("alllogs")]),
+            &ws,
+            false,
+            Pass,
+            Pass,
+        ),
+        (
+            "only AzurePolicyEvaluationDetails",
+            json!([{"category": "AzurePolicyEvaluationDetails", "enabled": true}]),
+            &ws,
+            false,
+            Fail,
+            Fail,
+        ),
+        (
+            "AuditEvent disabled",
+            json!([{"category": "AuditEvent", "enabled": false}]),
+            &ws,
+            false,
+            Fail,
+            Fail,
+        ),
+        (
+            "allLogs disabled beside audit",
+            json!([group("audit"), {"categoryGroup": "allLogs", "enabled": false}]),
+            &ws,
+            false,
+            Pass,
+            Fail,
+        ),
+        (
+            "empty destination",
+            json!([group("audit"), group("allLogs")]),
+            "",
+            false,
+            Fail,
+            Fail,
+        ),
+        (
+            "Dedicated table",
+            json!([group("audit"), group("allLogs")]),
+            &ws,
+            true,
+            Pass,
+            Pass,
+        ),
+        (
+            "Dedicated table, AuditEvent only",
+            json!([{"category": "AuditEvent", "enabled": true}]),
+            &ws,
+            true,
+            Pass,
+            Fail,
+        ),
+    ];
+    for (name, logs, w, dedicated, lenient, strict) in cases {
+        let (got, msg) = logging_case_with(logs.clone(), w, "", dedicated, mode("lenient"));
+        assert_eq!(got, lenient, "lenient, {name}: {msg}");
+        let (got, msg) = logging_case_with(logs, w, "", dedicated, mode("strict"));
+        assert_eq!(got, strict, "strict, {name}: {msg}");
+        if strict == Fail && lenient == Pass {
+            assert!(
+                msg.contains("strict mode") && msg.contains("lenient mode would pass"),
+                "{name}: {msg}"
+            );
+        }
+        if strict == Pass {
+            assert!(msg.contains("(strict mode)"), "{name}: {msg}");
+        }
+    }
+}
+
+/// `auto` (the default) is lenient, and strict under a CIS v3.0+ benchmark.
+#[test]
+fn audit_logging_auto_mode_follows_the_benchmark() {
+    let ws = workspace_id();
+    let logs = json!([{"category": "AuditEvent", "enabled": true}]);
+    let with_benchmark = |b: Option<&str>| {
+        let mut d = PolicyData::defaults();
+        if let Some(b) = b {
+            d.set_benchmark(b);
+        }
+        logging_case_with(logs.clone(), &ws, "", false, d).0
+    };
+    assert_eq!(with_benchmark(None), Status::Pass);
+    assert_eq!(with_benchmark(Some("cis-azure-2.0")), Status::Pass);
+    assert_eq!(with_benchmark(Some("cis-azure-3.0")), Status::Fail);
+    assert_eq!(with_benchmark(Some("cis-azure-6.0")), Status::Fail);
+    // An explicit mode wins over the benchmark.
+    let mut d = mode("lenient");
+    d.set_benchmark("cis-azure-6.0");
+    assert_eq!(
+        logging_case_with(logs.clone(), &ws, "", false, d).0,
+        Status::Pass
+    );
+    // A bad mode is refused with the key and the allowed values.
+    let e = PolicyData::with_text(r#"{"config": {"auditLoggingMode": "strictest"}}"#, "d.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("auditLoggingMode") && e.contains("\"strict\""),
+        "{e}"
+    );
 }
 
 #[test]

@@ -101,11 +101,9 @@ pub fn select(rules: &[Rule], selection: &Selection) -> Result<Vec<usize>, Error
         .map(|(i, _)| i)
         .collect();
     if kept.is_empty() {
-        return Err(Error::Selection {
-            flag: "--rule/--skip-rule/--benchmark",
-            value: String::new(),
-            problem: "together they leave no rule to run".into(),
-        });
+        return Err(Error::Policy(
+            "--rule, --skip-rule and --benchmark together leave no rule to run; `kvaudit policy list` shows the rules".into(),
+        ));
     }
     Ok(kept)
 }
