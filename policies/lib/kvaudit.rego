@@ -288,7 +288,7 @@ compute_alert_facts(alert) := {
 	"scopes": [norm_id(sc) | some sc in object.get(alert, ["properties", "scopes"], [])],
 	"filters": filters,
 	"groups": ids,
-	"groupProblems": [sprintf("%v %v", [id, p]) | some id in ids; p := action_group_problem(id); p != ""],
+	"groupProblems": group_problems,
 	"usable": usable,
 	# live: the alert can notify someone at all (enabled, unfiltered, a usable group).
 	"live": live_flag(enabled, filters, usable),
@@ -296,13 +296,26 @@ compute_alert_facts(alert) := {
 	# for that operation's event template; residual: the elements that do.
 	"matches": {op: every_element_holds(independent, template) | some op, template in data.kvaudit.events.templates},
 	"residual": [el | some el in elements; vault_dependent(el)],
+	# For the failing message, what does not depend on the vault:
+	# unmatched[operation] = [[index, text]] of the elements the operation's
+	# event template does not satisfy; the first problem after the scope.
+	"unmatched": {op: [[i, element_text(alert_elements(alert)[i])] |
+		some i, el in elements
+		not vault_dependent(el)
+		not normalised_satisfied(el, template)
+	] |
+		some op, template in data.kvaudit.events.templates
+	},
+	"filterProblem": filter_problem(filters),
+	"groupProblem": group_problem(ids, usable, group_problems),
 } if {
 	ids := alert_action_group_ids(alert)
 	enabled := object.get(alert, ["properties", "enabled"], true) == true
 	elements := [normalised_element(el) | some el in alert_elements(alert)]
 	independent := [el | some el in elements; not vault_dependent(el)]
 	filters := sort({leaf.field | some leaf in alert_leaves(alert); leaf_field(leaf) in filter_fields})
-	usable := count([id | some id in ids; action_group_problem(id) == ""])
+	group_problems := [sprintf("%v %v", [id, p]) | some id in ids; p := action_group_problem(id); p != ""]
+	usable := count(ids) - count(group_problems)
 }
 
 live_flag(enabled, filters, usable) := true if {
@@ -428,15 +441,35 @@ facts_problem(alert, f, event, target) := "is disabled" if {
 	not f.enabled
 } else := sprintf("its scopes %v do not cover %v", [object.get(alert, ["properties", "scopes"], []), target]) if {
 	not scope_covers(f.scopes, target)
-} else := sprintf("filters events out on %v", [concat(", ", f.filters)]) if {
-	count(f.filters) > 0
-} else := sprintf("its condition %v does not match %v", [concat(", ", unmatched), event.operationname]) if {
-	unmatched := [element_text(alert_elements(alert)[i]) | some i, el in f.elements; not normalised_satisfied(el, event)]
+} else := f.filterProblem if {
+	f.filterProblem != ""
+} else := sprintf("its condition %v does not match %v", [concat(", ", [pair[1] | some pair in unmatched]), event.operationname]) if {
+	unmatched := unmatched_elements(alert, f, event)
 	count(unmatched) > 0
-} else := "names no action group" if {
-	count(f.groups) == 0
-} else := sprintf("names no usable action group (%v)", [concat("; ", f.groupProblems)]) if {
-	f.usable == 0
+} else := f.groupProblem
+
+# unmatched_elements: [index, text] of the condition's elements the event
+# does not satisfy, in condition order; the vault-independent ones come from
+# the facts when the event is a known template.
+unmatched_elements(alert, f, event) := sort(array.concat(f.unmatched[event.operationname], [[i, element_text(alert_elements(alert)[i])] |
+	some i, el in f.elements
+	vault_dependent(el)
+	not normalised_satisfied(el, event)
+])) if {
+	f.unmatched[event.operationname]
+} else := [[i, element_text(alert_elements(alert)[i])] |
+	some i, el in f.elements
+	not normalised_satisfied(el, event)
+]
+
+filter_problem(filters) := sprintf("filters events out on %v", [concat(", ", filters)]) if count(filters) > 0
+
+else := ""
+
+group_problem(ids, usable, problems) := "names no action group" if {
+	count(ids) == 0
+} else := sprintf("names no usable action group (%v)", [concat("; ", problems)]) if {
+	usable == 0
 } else := ""
 
 # ---------------------------------------------------------------------------
@@ -459,9 +492,16 @@ alert_results(operations, events, target) := {r} if {
 
 # alert_coverage: operation -> names of the alerts that cover it.
 alert_coverage(operations, events, target) := {op: [pair[0] | some pair in live; fact_matches(pair[1], events[op])] |
-	live := live_alerts(input.subscription.activityLogAlerts.value, target)
+	live := live_for(target)
 	some op in operations
 }
+
+# live_for(target): the live alerts covering target. For the vault under
+# evaluation they come from data.kvaudit.alerting.vault_live, computed once
+# per vault however many alert rules ask.
+live_for(target) := data.kvaudit.alerting.vault_live if {
+	norm_id(target) == norm_id(input.vault.id)
+} else := live_alerts(input.subscription.activityLogAlerts.value, target)
 
 # (Written with a count, not `every`: regorus 0.14.1's VM evaluates this
 # `every` in an else-chained function as true when it is false.)
