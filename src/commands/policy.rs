@@ -175,6 +175,10 @@ metadata := {{
 		"```",
 	]),
 	"tags": ["custom"],
+	# What the rule reads besides the vault object, so a scan collects it:
+	# diagnosticSettings, auditLogs, auditVolume, activityLogAlerts,
+	# scheduledQueryRules, pricings, keys, keyRotation, secrets, apiHits.
+	"inputs": [],
 }}
 
 # One result per vault: pass, fail or not_evaluable, with a message.
