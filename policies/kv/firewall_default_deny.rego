@@ -68,8 +68,8 @@ public_access := lib.str(object.get(input.vault, ["properties", "publicNetworkAc
 evidence := {
 	"defaultAction": action,
 	"bypass": object.get(input.vault, ["properties", "networkAcls", "bypass"], null),
-	"ipRules": count(object.get(input.vault, ["properties", "networkAcls", "ipRules"], [])),
-	"virtualNetworkRules": count(object.get(input.vault, ["properties", "networkAcls", "virtualNetworkRules"], [])),
+	"ipRules": count(lib.list(object.get(input.vault, ["properties", "networkAcls", "ipRules"], []))),
+	"virtualNetworkRules": count(lib.list(object.get(input.vault, ["properties", "networkAcls", "virtualNetworkRules"], []))),
 }
 
 results contains r if {

@@ -72,7 +72,7 @@ enabled := [k | some k in keys; lib.item_enabled(k)]
 policy(k) := object.get(k, ["properties", "rotationPolicy"], null)
 
 rotates(k) if {
-	some a in object.get(policy(k), "lifetimeActions", [])
+	some a in actions(k)
 	lower(lib.str(object.get(a, ["action", "type"], ""))) == "rotate"
 }
 
@@ -111,9 +111,11 @@ results contains r if {
 	}
 }
 
-actions_text(k) := "no lifetime actions" if count(object.get(policy(k), "lifetimeActions", [])) == 0
+actions(k) := lib.list(object.get(policy(k), "lifetimeActions", []))
 
-else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in policy(k).lifetimeActions])])
+actions_text(k) := "no lifetime actions" if count(actions(k)) == 0
+
+else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in actions(k)])])
 
 results contains r if {
 	count(unknown) > 0

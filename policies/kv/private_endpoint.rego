@@ -60,11 +60,11 @@ metadata := {
 	"inputs": [],
 }
 
-connections := [c | some c in object.get(input.vault, ["properties", "privateEndpointConnections"], []); is_object(c)]
+connections := [c | some c in lib.list(object.get(input.vault, ["properties", "privateEndpointConnections"], [])); is_object(c)]
 
 status(c) := lib.str(object.get(c, ["properties", "privateLinkServiceConnectionState", "status"], ""))
 
-approved := [c.id | some c in connections; lower(status(c)) == "approved"]
+approved := [object.get(c, "id", "(a connection without id)") | some c in connections; lower(status(c)) == "approved"]
 
 results contains r if {
 	count(approved) > 0

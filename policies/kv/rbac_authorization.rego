@@ -64,7 +64,7 @@ metadata := {
 
 setting := object.get(input.vault, ["properties", "enableRbacAuthorization"], null)
 
-policies := object.get(input.vault, ["properties", "accessPolicies"], [])
+policies := lib.list(object.get(input.vault, ["properties", "accessPolicies"], []))
 
 results contains r if {
 	setting == true

@@ -74,6 +74,7 @@ results contains r if {
 }
 
 results contains r if {
+	listed.status == "ok"
 	count(missing) == 0
 	r := {
 		"status": "pass",
@@ -84,9 +85,11 @@ results contains r if {
 
 passed := "the vault has no secrets" if count(items) == 0
 
+else := "the vault has no enabled secrets" if count(enabled) == 0
+
 else := sprintf("all %v enabled secrets have an expiration date", [count(enabled)])
 
-# One result per secrets, so each can be waived or fixed on its own.
+# One result per secret, so each can be waived or fixed on its own.
 results contains r if {
 	some name in missing
 	r := {

@@ -40,6 +40,11 @@ shown(x) := "not set" if x == null
 
 else := sprintf("%v", [x])
 
+# list(x) is x when it is an array, else [] (ARM writes null for empty lists).
+list(x) := x if is_array(x)
+
+else := []
+
 non_empty(s) if {
 	is_string(s)
 	trim_space(s) != ""
