@@ -3,7 +3,9 @@
 # 2,000 vaults over 4 subscriptions, 20 ms added to every request, first
 # without throttling, then with ARM's per-subscription read bucket (250,
 # refilled at 25/s) emulated. Prints requests, 429s, wall time, the bounds
-# the issue sets, and peak RSS.
+# the issue sets, and peak RSS. Runs every rule (keys, secrets, key GETs,
+# metrics, pricings, two queries per workspace), then the mission's four
+# rules only (`mission`: one request per vault, as before the posture rules).
 #   bash benches/scan.sh [VAULTS] [SUBSCRIPTIONS] [CONCURRENCY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,8 @@ work=${TMPDIR:-/tmp}/kvaudit-scan-bench
 mkdir -p "$work"
 target/release/examples/gen-inventory --vaults "$vaults" --subscriptions "$subs" --out "$work/tenant.json"
 export PATH=$PWD/tests/support/bin:$PATH
-run() {  # $1 label, rest: fake-azure args
+rules=()
+run() {  # $1 label, rest: fake-azure args; kvaudit gets "${rules[@]}"
   local label=$1; shift
   target/release/examples/fake-azure --tenant "$work/tenant.json" --empty-workspaces --latency-ms 20 --page-size 100 "$@" \
     >"$work/url" 2>"$work/fake.log" &
@@ -23,7 +26,7 @@ run() {  # $1 label, rest: fake-azure args
   local url; url=$(cat "$work/url")
   /usr/bin/time -f "%e %M" -o "$work/time" target/release/kvaudit -v scan --auth cli --concurrency "$conc" \
     --arm-endpoint "$url" --log-analytics-endpoint "$url" --format sarif --output "$work/out.sarif" \
-    2>"$work/scan.log" || true
+    "${rules[@]}" 2>"$work/scan.log" || true
   kill -INT $fake; wait $fake 2>/dev/null || true
   python3 - "$label" "$work" "$conc" "$subs" <<'PY'
 import re, sys
@@ -35,7 +38,7 @@ m = re.search(r"scan collected .*?requests=(\d+) retries=(\d+) throttled=(\d+)",
 req, retries, throttled = map(int, m.groups())
 fake = open(f"{work}/fake.log").read().strip()
 line = f"{label}: {req} requests ({retries} retries, {throttled} answered 429 = {100*throttled/req:.2f}%), wall {wall:.2f} s, peak RSS {rss:.0f} MB"
-if label == "unthrottled":
+if label.startswith("unthrottled"):
     bound = 1.25 * (req * 0.020 / conc) + 1
     line += f"; bound 1.25 x ({req} x 20 ms / {conc}) + 1 s = {bound:.2f} s"
 else:
@@ -48,3 +51,6 @@ PY
 }
 run unthrottled
 run throttled --bucket 250,25
+rules=(--rule kv/audit-logging --rule kv/admin-alert --rule 'kv/*-requests')
+run unthrottled-mission
+run throttled-mission --bucket 250,25
