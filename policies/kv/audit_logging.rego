@@ -116,7 +116,7 @@ results contains r if {
 	input.diagnosticSettings.status != "ok"
 	r := {
 		"status": "not_evaluable",
-		"message": sprintf("diagnostic settings could not be read: %v", [lib.error_text(input.diagnosticSettings)]),
+		"message": sprintf("diagnostic settings %v", [lib.unread_text(input.diagnosticSettings)]),
 	}
 }
 

@@ -101,10 +101,14 @@ results contains r if {
 	lower(tier) != "standard"
 	r := {
 		"status": "fail",
-		"message": sprintf("Defender for Key Vault is off (pricingTier %v) for the subscription's %v %v", [lib.shown(tier), vault_count, vault_word]),
+		"message": sprintf("Defender for Key Vault is off (pricingTier %v) for the subscription's %v %v", [tier_shown, vault_count, vault_word]),
 		"evidence": {"pricingTier": tier},
 	}
 }
+
+tier_shown := tier if lib.non_empty(tier)
+
+else := "not set"
 
 sub_plan := sprintf(", plan %v", [plan[0].properties.subPlan]) if lib.non_empty(object.get(plan[0].properties, "subPlan", ""))
 

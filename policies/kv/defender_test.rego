@@ -113,6 +113,7 @@ test_pass_when_plan_name_is_in_another_case_among_other_plans if {
 	])
 	r := sole(results) with input as inp
 	r.status == "pass"
+	r.message == "Defender for Key Vault is on (pricingTier Standard, plan PerTransaction) for the subscription's 2 vaults"
 }
 
 # ---------------------------------------------------------------------------

@@ -121,7 +121,11 @@ else := p.total if is_number(object.get(p, "total", null))
 
 else := 0
 
-setting_names := sort([s.name | some s in evidence.audit_workspace_settings])
+# The settings that send AuditEvent to the workspace that was queried.
+setting_names := sort([s.name |
+	some s in evidence.audit_workspace_settings
+	lib.norm_id(s.properties.workspaceId) == lib.norm_id(volume.value.workspaceId)
+])
 
 results contains r if {
 	r := {"status": "not_evaluable", "message": unevaluable}

@@ -110,7 +110,16 @@ config := data.config
 
 error_text(c) := sprintf("%v: %v", [c.error.code, c.error.message]) if {
 	c.error.code
+} else := sprintf("not collected: %v", [c.reason]) if {
+	c.status == "notCollected"
+	is_string(c.reason)
 } else := "unknown error"
+
+# unread_text(c) says why a Collected part has no value: "could not be read:
+# CODE: message" or "were not collected (reason)".
+unread_text(c) := sprintf("could not be read: %v", [error_text(c)]) if {
+	c.status == "error"
+} else := sprintf("were not collected (%v)", [object.get(c, "reason", "not in the inventory")])
 
 # in_window(ts) holds when an RFC 3339 timestamp lies within the configured
 # window, which ends where the evidence ends.

@@ -92,7 +92,8 @@ test_non_empty_rejects_blank_null_and_non_strings if {
 
 test_error_text_formats_code_and_message if {
 	lib.error_text({"status": "error", "error": {"code": "AuthorizationFailed", "message": "no access"}}) == "AuthorizationFailed: no access"
-	lib.error_text({"status": "notCollected", "reason": "skipped"}) == "unknown error"
+	lib.error_text({"status": "notCollected", "reason": "skipped"}) == "not collected: skipped"
+	lib.error_text({"status": "error"}) == "unknown error"
 }
 
 # ---------------------------------------------------------------------------
