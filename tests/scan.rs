@@ -174,6 +174,15 @@ fn scan_collects_what_the_rules_need_and_reports_exactly_their_findings() {
         .unwrap();
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["findings"], report["findings"]);
+    // And regorus' interpreter, the reference, agrees with its VM on it.
+    let reference = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .env("KVAUDIT_ENGINE", "interpreter")
+        .args(["eval", inv_path.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let reference: Value = serde_json::from_slice(&reference.stdout).unwrap();
+    assert_eq!(reference["findings"], report["findings"]);
 }
 
 /// Keys, secrets, Defender pricings, metrics and the audit-volume query,
