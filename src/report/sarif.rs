@@ -257,6 +257,51 @@ pub fn to_value(report: &Report) -> serde_json::Value {
 }
 
 fn build(report: &Report) -> Sarif {
+    build_with(report, true)
+}
+
+fn index_in(report: &Report, id: &str) -> i64 {
+    report
+        .rules
+        .iter()
+        .position(|r| r.metadata.id == id)
+        .unwrap_or(0) as i64
+}
+
+/// The results, in order: the findings the profile holds, then (full
+/// profile) the baseline's failing results that are gone.
+fn results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
+    let full = report.sarif_profile == SarifProfile::Full;
+    let current = report
+        .findings
+        .iter()
+        // GitHub opens an alert for any result it gets: failing, unwaived only.
+        .filter(move |f| full || (f.status == Status::Fail && f.waiver.is_none()))
+        .map(move |f| {
+            result(
+                f,
+                index_in(report, &f.rule_id),
+                full && report.waivers_used,
+                report.controls_of(&f.rule_id),
+            )
+        });
+    let absent = report
+        .absent
+        .iter()
+        .filter(move |_| full)
+        .filter_map(move |prev| {
+            let mut v = prev.result.clone();
+            v["baselineState"] = json!("absent");
+            v["ruleIndex"] = json!(index_in(report, &prev.rule_id));
+            if report.waivers_used {
+                v["suppressions"] = json!([]);
+            }
+            serde_json::from_value::<SarifResult>(v).ok()
+        });
+    current.chain(absent)
+}
+
+fn build_with(report: &Report, with_results: bool) -> Sarif {
     let severity_of = |r: &Rule| {
         report
             .findings
@@ -269,42 +314,12 @@ fn build(report: &Report) -> Sarif {
         .iter()
         .map(|r| descriptor(r, severity_of(r)))
         .collect();
-    let index_of = |id: &str| {
-        report
-            .rules
-            .iter()
-            .position(|r| r.metadata.id == id)
-            .unwrap_or(0) as i64
+    let index_of = |id: &str| index_in(report, id);
+    let results: Vec<SarifResult> = if with_results {
+        results(report).collect()
+    } else {
+        vec![]
     };
-    let full = report.sarif_profile == SarifProfile::Full;
-    let mut results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        // GitHub opens an alert for any result it gets: failing, unwaived only.
-        .filter(|f| full || (f.status == Status::Fail && f.waiver.is_none()))
-        .map(|f| {
-            result(
-                f,
-                index_of(&f.rule_id),
-                full && report.waivers_used,
-                report.controls_of(&f.rule_id),
-            )
-        })
-        .collect();
-    if full {
-        // Failing results of the baseline that are gone.
-        for prev in report.absent {
-            let mut v = prev.result.clone();
-            v["baselineState"] = json!("absent");
-            v["ruleIndex"] = json!(index_of(&prev.rule_id));
-            if report.waivers_used {
-                v["suppressions"] = json!([]);
-            }
-            if let Ok(r) = serde_json::from_value::<SarifResult>(v) {
-                results.push(r);
-            }
-        }
-    }
     let notifications: Vec<Notification> = report
         .findings
         .iter()
@@ -376,7 +391,25 @@ pub fn render(report: &Report) -> String {
 }
 
 /// Streams the SARIF log to `w`.
+/// Streams the log: the run is serialised without its results, which are
+/// then written one at a time where its empty `results` array was, so a
+/// large tenant's results are never all held as SARIF objects at once.
 pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &build(report))?;
+    let skeleton = serde_json::to_string_pretty(&build_with(report, false))
+        .map_err(std::io::Error::other)?;
+    const MARK: &str = "\"results\": []";
+    let at = skeleton
+        .find(MARK)
+        .ok_or_else(|| std::io::Error::other("the SARIF run has no results array"))?;
+    w.write_all(skeleton[..at].as_bytes())?;
+    w.write_all(b"\"results\": [")?;
+    let mut first = true;
+    for r in results(report) {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *w, &r)?;
+        first = false;
+    }
+    w.write_all(if first { b"]" } else { b"\n]" })?;
+    w.write_all(skeleton[at + MARK.len()..].as_bytes())?;
     w.write_all(b"\n")
 }
