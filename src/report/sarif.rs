@@ -395,13 +395,13 @@ pub fn render(report: &Report) -> String {
 /// then written one at a time where its empty `results` array was, so a
 /// large tenant's results are never all held as SARIF objects at once.
 pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let skeleton = serde_json::to_string_pretty(&build_with(report, false))
-        .map_err(std::io::Error::other)?;
+    let skeleton =
+        serde_json::to_string_pretty(&build_with(report, false)).map_err(std::io::Error::other)?;
     const MARK: &str = "\"results\": []";
     let at = skeleton
         .find(MARK)
         .ok_or_else(|| std::io::Error::other("the SARIF run has no results array"))?;
-    w.write_all(skeleton[..at].as_bytes())?;
+    w.write_all(&skeleton.as_bytes()[..at])?;
     w.write_all(b"\"results\": [")?;
     let mut first = true;
     for r in results(report) {
@@ -410,6 +410,6 @@ pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()>
         first = false;
     }
     w.write_all(if first { b"]" } else { b"\n]" })?;
-    w.write_all(skeleton[at + MARK.len()..].as_bytes())?;
+    w.write_all(&skeleton.as_bytes()[at + MARK.len()..])?;
     w.write_all(b"\n")
 }
