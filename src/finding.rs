@@ -135,7 +135,8 @@ pub struct Finding {
     pub rule_id: String,
     pub severity: Severity,
     pub status: Status,
-    pub resource: Resource,
+    /// Shared by every finding on the same resource.
+    pub resource: std::sync::Arc<Resource>,
     /// What distinguishes several findings of one rule on one resource
     /// (a caller IP, an identity); empty when there is one.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -397,7 +397,7 @@ impl PolicySet {
     fn collect(
         &self,
         rule: &Rule,
-        resource: &Resource,
+        resource: &std::sync::Arc<Resource>,
         value: &Value,
         out: &mut Vec<Finding>,
     ) -> Result<(), Error> {

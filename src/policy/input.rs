@@ -133,7 +133,7 @@ impl InputBuilder {
     }
 
     /// The resource a vault's findings are about, and its `input`.
-    pub fn vault_input(&self, v: &VaultInventory) -> (Resource, Value) {
+    pub fn vault_input(&self, v: &VaultInventory) -> (std::sync::Arc<Resource>, Value) {
         let sub = subscription_of(&v.vault.id);
         let resource = Resource {
             id: v.vault.id.clone(),
@@ -191,14 +191,14 @@ impl InputBuilder {
         put("actionGroups", self.action_groups.clone());
         put("workspaces", self.workspaces.clone());
         put("diagnosticCategories", self.categories.clone());
-        (resource, Value::from(input))
+        (std::sync::Arc::new(resource), Value::from(input))
     }
 
     /// The input of each subscription that holds at least one vault of the
     /// inventory, for `scope: subscription` rules: `resource` (the
     /// subscription), `subscription`, `actionGroups` and `vaults` (id, name,
     /// location of its vaults).
-    pub fn subscription_inputs(&self, inv: &Inventory) -> Vec<(Resource, Value)> {
+    pub fn subscription_inputs(&self, inv: &Inventory) -> Vec<(std::sync::Arc<Resource>, Value)> {
         let mut vaults: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
         for v in &inv.vaults {
             vaults
@@ -234,7 +234,7 @@ impl InputBuilder {
                 );
                 input.insert(Value::from("actionGroups"), self.action_groups.clone());
                 input.insert(Value::from("vaults"), Value::from(json!(list)));
-                Some((resource, Value::from(input)))
+                Some((std::sync::Arc::new(resource), Value::from(input)))
             })
             .collect()
     }
