@@ -16,13 +16,14 @@ use kvaudit::report::{Format, SarifProfile};
     version,
     about = "Audit Azure Key Vaults: is each vault audited, is anyone alerted when it changes, and who was refused?",
     long_about = "kvaudit judges Azure Key Vaults with Rego policies: audit logging (kv/audit-logging), \
-alerts on vault changes (kv/admin-alert), and failed requests found in the audit logs \
-(kv/unauthorized-requests, kv/forbidden-requests). It reports as a table, JSON, markdown or SARIF \
-for GitHub code scanning.\n\n\
+alerts on vault changes (kv/admin-alert), failed requests found in the audit logs \
+(kv/unauthorized-requests, kv/forbidden-requests), and the Key Vault controls of the CIS Azure \
+benchmarks v2.0 to v6.0 with more alert and log checks (kvaudit policy list shows all 18). It \
+reports as a table, JSON, markdown or SARIF for GitHub code scanning.\n\n\
 Try it without an Azure account:  kvaudit eval --demo\n\n\
 Exit codes: 0 nothing failed at or above --fail-on; 1 failing results; 2 could not run \
 (usage, unreadable input, bad policy); 3 nothing failed but something could not be evaluated.",
-    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit scan --subscription 00000000-0000-0000-0000-000000000000 --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit access --vault kv-payments --since 7d\n  kvaudit access --events --status 403 --format json\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
+    after_help = "Examples:\n  kvaudit eval --demo\n  kvaudit scan --subscription 00000000-0000-0000-0000-000000000000 --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --format sarif --output kvaudit.sarif\n  kvaudit eval inventory.json --data allow-list.json --fail-on high\n  kvaudit eval --demo --benchmark cis-azure-6.0\n  kvaudit scan --rule 'kv/*-alert' --skip-rule kv/purge-alert\n  kvaudit access --vault kv-payments --since 7d\n  kvaudit access --events --status 403 --format json\n  kvaudit policy list\n  kvaudit policy test ./my-policies"
 )]
 pub struct Cli {
     /// More logging on stderr: -v for progress, -vv for detail.
