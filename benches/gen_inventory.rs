@@ -203,8 +203,12 @@ fn main() {
                 props["rotationPolicy"] = json!({"attributes": {"expiryTime": "P1Y"}, "lifetimeActions": [
                     {"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": if r.below(4) == 0 { "Notify" } else { "Rotate" }}}]});
             }
-            json!({"id": format!("{id}/{what}/{what}-{n}"), "name": format!("{what}-{n}"),
-                "type": format!("Microsoft.KeyVault/vaults/{what}"), "properties": props})
+            let mut item = json!({"id": format!("{id}/{what}/{what}-{n}"), "name": format!("{what}-{n}"),
+                "type": format!("Microsoft.KeyVault/vaults/{what}"), "properties": props});
+            if what == "keys" {
+                item["rotationPolicyRead"] = json!({"status": "ok"});
+            }
+            item
         };
         let keys: Vec<Value> = (0..r.below(4)).map(|n| item(&mut r, "keys", n)).collect();
         let secrets: Vec<Value> = (0..r.below(6))

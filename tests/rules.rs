@@ -936,3 +936,35 @@ fn findings_are_deterministic_and_fingerprints_stable() {
         )
     );
 }
+
+/// A vault whose subscription is missing from the inventory: the
+/// subscription rules still judge that subscription (not evaluable), they do
+/// not skip it.
+#[test]
+fn subscription_rules_cover_subscriptions_missing_from_the_inventory() {
+    let other = "99999999-9999-9999-9999-999999999999";
+    let mut orphan = vault("rg-app", "kv-orphan");
+    orphan["id"] = json!(format!(
+        "/subscriptions/{other}/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-orphan"
+    ));
+    let inv = inventory(
+        working_alerts(),
+        groups(),
+        vec![vault_entry(
+            orphan,
+            ok(json!([])),
+            audit_ok(json!([]), json!([])),
+        )],
+    );
+    let findings = evaluate(inv);
+    for rule in ["kv/defender", "kv/purge-alert"] {
+        let (status, message) = one(&findings, rule, other);
+        assert_eq!(status, Status::NotEvaluable, "{rule}: {message}");
+        assert!(
+            message.contains("not in the inventory"),
+            "{rule}: {message}"
+        );
+    }
+    // The inventory's own subscription holds no vault: it is not judged.
+    assert!(findings.iter().all(|f| f.resource.name != "contoso-test"));
+}

@@ -567,3 +567,73 @@ fn pr_gate_scan_with_waivers_and_a_baseline() {
     }));
     assert_eq!(log["runs"][0]["automationDetails"]["id"], "kvaudit/test/");
 }
+
+/// A key whose Keys_Get fails is reported with the error; an inventory
+/// scanned without kv/key-rotation says its policies were never read.
+#[test]
+fn key_rotation_names_failed_and_missing_reads() {
+    let setup = start(Faults {
+        forbidden: vec!["/vaults/kv-app-01/keys/cmk".into()],
+        ..Faults::default()
+    });
+    let out = scan(
+        &setup,
+        &["--rule", "kv/key-rotation", "--format", "json"],
+        &[],
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let finding = |report: &Value, vault: &str| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["resource"]["name"] == vault)
+            .unwrap()
+            .clone()
+    };
+    let f = finding(&report, "kv-app-01");
+    assert_eq!(f["status"], "not_evaluable", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read (cmk: InsufficientAccessError"),
+        "{f}"
+    );
+    // Scanned for key expiry only: no Keys_Get was sent.
+    let inv = setup.dir.path().join("expiry.json");
+    scan(
+        &setup,
+        &[
+            "--rule",
+            "kv/key-expiry",
+            "--format",
+            "json",
+            "--save-inventory",
+            inv.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let again = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .args([
+            "eval",
+            inv.to_str().unwrap(),
+            "--rule",
+            "kv/key-rotation",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let f = finding(&again, "kv-app-01");
+    assert_eq!(f["status"], "not_evaluable", "{f}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("was not read (cmk;"),
+        "{f}"
+    );
+}

@@ -117,14 +117,37 @@ actions_text(k) := "no lifetime actions" if count(actions(k)) == 0
 
 else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in actions(k)])])
 
+# Why a key has no rotation policy in the inventory: the scan's own Keys_Get
+# for it ("rotationPolicyRead", written by kvaudit) answered without one,
+# failed, or was never sent (an inventory collected without kv/key-rotation).
+read_state(k) := "ok" if {
+	object.get(k, ["rotationPolicyRead", "status"], "") == "ok"
+} else := "error" if {
+	object.get(k, ["rotationPolicyRead", "status"], "") == "error"
+} else := "not read"
+
+unknown_by(state) := [k.name | some k in enabled; not is_object(policy(k)); read_state(k) == state]
+
 results contains r if {
 	count(unknown) > 0
+	clauses := [c |
+		some state in ["ok", "error", "not read"]
+		names := unknown_by(state)
+		count(names) > 0
+		c := unknown_clause(state, names)
+	]
 	r := {
 		"status": "not_evaluable",
-		"message": sprintf("the management plane returned no rotation policy for %v %v (%v); it omits an empty policy and one it does not expose alike, so kvaudit does not guess: check with az keyvault key rotation-policy show", [count(unknown), key_word(count(unknown)), concat(", ", unknown)]),
-		"evidence": {"unknown": unknown},
+		"message": sprintf("%v: kvaudit does not guess; check with az keyvault key rotation-policy show", [concat("; ", clauses)]),
+		"evidence": {"unknown": unknown, "errors": {k.name: k.rotationPolicyRead.error | some k in enabled; read_state(k) == "error"; not is_object(policy(k))}},
 	}
 }
+
+unknown_clause("ok", names) := sprintf("the management plane returned no rotation policy for %v %v (%v), and it omits an empty policy and one it does not expose alike", [count(names), key_word(count(names)), concat(", ", names)])
+
+unknown_clause("error", names) := sprintf("the rotation policy of %v %v could not be read (%v)", [count(names), key_word(count(names)), concat(", ", [sprintf("%v: %v", [k.name, lib.error_text(k.rotationPolicyRead)]) | some k in enabled; k.name in names])])
+
+unknown_clause("not read", names) := sprintf("the rotation policy of %v %v was not read (%v; the inventory was collected without kv/key-rotation)", [count(names), key_word(count(names)), concat(", ", names)])
 
 key_word(1) := "key"
 

@@ -166,27 +166,60 @@ test_fail_once_per_key_with_the_name_as_discriminator if {
 # not evaluable
 # ---------------------------------------------------------------------------
 
+# read(k): the scan's Keys_Get for k answered (kvaudit writes rotationPolicyRead).
+read(k) := object.union(k, {"rotationPolicyRead": {"status": "ok"}})
+
+read_failed(k) := object.union(k, {"rotationPolicyRead": {"status": "error", "error": {"code": "TooManyRequests", "message": "throttled", "httpStatus": 429}}})
+
 test_not_evaluable_for_a_key_without_rotation_policy if {
-	inp := with_keys([rotating("cmk"), bare_key("signing", true)])
+	inp := with_keys([rotating("cmk"), read(bare_key("signing", true))])
 	r := sole(results) with input as inp
 	r.status == "not_evaluable"
-	r.message == "the management plane returned no rotation policy for 1 key (signing); it omits an empty policy and one it does not expose alike, so kvaudit does not guess: check with az keyvault key rotation-policy show"
-	r.evidence == {"unknown": ["signing"]}
+	r.message == "the management plane returned no rotation policy for 1 key (signing), and it omits an empty policy and one it does not expose alike: kvaudit does not guess; check with az keyvault key rotation-policy show"
+	r.evidence == {"unknown": ["signing"], "errors": {}}
 }
 
 test_not_evaluable_for_a_key_whose_rotation_policy_is_null if {
-	inp := with_keys([with_policy(bare_key("signing", true), null)])
+	inp := with_keys([read(with_policy(bare_key("signing", true), null))])
 	r := sole(results) with input as inp
 	r.status == "not_evaluable"
-	r.evidence == {"unknown": ["signing"]}
+	r.evidence.unknown == ["signing"]
 }
 
 test_not_evaluable_names_every_key_without_policy if {
-	inp := with_keys([bare_key("a", true), bare_key("b", null)])
+	inp := with_keys([read(bare_key("a", true)), read(bare_key("b", null))])
 	r := sole(results) with input as inp
 	r.status == "not_evaluable"
-	contains(r.message, "no rotation policy for 2 keys (a, b);")
-	r.evidence == {"unknown": ["a", "b"]}
+	contains(r.message, "no rotation policy for 2 keys (a, b),")
+	r.evidence.unknown == ["a", "b"]
+}
+
+# A Keys_Get that failed is named with its error, not taken for "no policy".
+test_not_evaluable_names_a_failed_read_with_its_error if {
+	inp := with_keys([read_failed(bare_key("signing", true))])
+	r := sole(results) with input as inp
+	r.status == "not_evaluable"
+	contains(r.message, "the rotation policy of 1 key could not be read (signing: TooManyRequests: throttled)")
+	r.evidence.errors.signing.code == "TooManyRequests"
+}
+
+# An inventory collected without kv/key-rotation has no Keys_Get at all.
+test_not_evaluable_says_when_policies_were_never_read if {
+	inp := with_keys([bare_key("signing", true)])
+	r := sole(results) with input as inp
+	r.status == "not_evaluable"
+	contains(r.message, "was not read (signing; the inventory was collected without kv/key-rotation)")
+}
+
+# One message names each kind of unknown key.
+test_not_evaluable_groups_the_reasons if {
+	inp := with_keys([read(bare_key("a", true)), read_failed(bare_key("b", true)), bare_key("c", true)])
+	r := sole(results) with input as inp
+	r.status == "not_evaluable"
+	contains(r.message, "no rotation policy for 1 key (a)")
+	contains(r.message, "could not be read (b: TooManyRequests: throttled)")
+	contains(r.message, "was not read (c;")
+	r.evidence.unknown == ["a", "b", "c"]
 }
 
 # A key without a policy does not hide another key that fails.
@@ -197,7 +230,7 @@ test_fail_and_not_evaluable_together if {
 	f := sole(with_status(rs, "fail"))
 	f.discriminator == "a"
 	n := sole(with_status(rs, "not_evaluable"))
-	n.evidence == {"unknown": ["b"]}
+	n.evidence.unknown == ["b"]
 }
 
 test_not_evaluable_when_the_list_is_refused if {

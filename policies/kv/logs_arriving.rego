@@ -79,7 +79,16 @@ volume := input.auditVolume
 
 hits := input.apiHits
 
-days := object.get(data.config, "logsArrivingDays", 7)
+# The period the counts cover, from the collected window (the scan used
+# config.logsArrivingDays, which may differ from this evaluation's data).
+days(v) := round((time.parse_rfc3339_ns(v.windowEnd) - time.parse_rfc3339_ns(v.windowStart)) / 86400000000000)
+
+# The ServiceApiHit series of the metrics answer (an answer without it
+# proves nothing).
+api_hit_metrics := [m |
+	some m in hits.value.value
+	lower(m.name.value) == "serviceapihit"
+]
 
 # The anomaly rules' preconditions, with the volume count in place of the
 # 401/403 evidence.
@@ -101,6 +110,9 @@ unevaluable := msg if {
 	volume.value.events == 0
 	hits.status != "ok"
 	msg := sprintf("the workspace holds no AuditEvent row of the vault, and its ServiceApiHit metrics could not be read (%v), so it is unknown whether it served requests", [hits_error])
+} else := "the workspace holds no AuditEvent row of the vault, and the metrics answer has no ServiceApiHit series, so it is unknown whether it served requests" if {
+	volume.value.events == 0
+	count(api_hit_metrics) == 0
 }
 
 hits_error := lib.error_text(hits) if hits.status == "error"
@@ -109,8 +121,7 @@ else := object.get(hits, "reason", "not in the inventory")
 
 # Requests the vault served per Azure Monitor (count, else total, per point).
 requests := sum([point_value(p) |
-	some m in hits.value.value
-	lower(m.name.value) == "serviceapihit"
+	some m in api_hit_metrics
 	some ts in object.get(m, "timeseries", [])
 	some p in object.get(ts, "data", [])
 ])
@@ -136,7 +147,7 @@ results contains r if {
 	volume.value.events > 0
 	r := {
 		"status": "pass",
-		"message": sprintf("%v AuditEvent rows of the vault arrived in the workspace in the last %v days (latest %v)", [volume.value.events, days, object.get(volume.value, "lastEvent", "unknown")]),
+		"message": sprintf("%v AuditEvent rows of the vault arrived in the workspace in the last %v days (latest %v)", [volume.value.events, days(volume.value), object.get(volume.value, "lastEvent", "unknown")]),
 		"evidence": {"workspace": volume.value.workspaceId, "events": volume.value.events, "lastEvent": object.get(volume.value, "lastEvent", null)},
 	}
 }
@@ -147,7 +158,7 @@ results contains r if {
 	requests == 0
 	r := {
 		"status": "pass",
-		"message": sprintf("the vault served no request in the last %v days (ServiceApiHit 0), so no AuditEvent row was expected", [days]),
+		"message": sprintf("the vault served no request in the last %v days (ServiceApiHit 0), so no AuditEvent row was expected", [days(volume.value)]),
 		"evidence": {"workspace": volume.value.workspaceId, "events": 0, "serviceApiHits": 0},
 	}
 }
@@ -158,7 +169,7 @@ results contains r if {
 	requests > 0
 	r := {
 		"status": "fail",
-		"message": sprintf("diagnostic setting %v sends AuditEvent to workspace %v, but it holds no AuditEvent row of the vault from the last %v days although Azure Monitor counted %v API requests: the logging pipeline is broken or points at the wrong workspace", [concat(", ", [sprintf("'%v'", [n]) | some n in setting_names]), volume.value.workspaceId, days, requests]),
+		"message": sprintf("diagnostic setting %v sends AuditEvent to workspace %v, but it holds no AuditEvent row of the vault from the last %v days although Azure Monitor counted %v API requests: the logging pipeline is broken or points at the wrong workspace", [concat(", ", [sprintf("'%v'", [n]) | some n in setting_names]), volume.value.workspaceId, days(volume.value), requests]),
 		"evidence": {"workspace": volume.value.workspaceId, "settings": setting_names, "events": 0, "serviceApiHits": requests, "windowStart": volume.value.windowStart, "windowEnd": volume.value.windowEnd},
 	}
 }

@@ -142,10 +142,12 @@ test_pass_when_rows_arrived_without_a_last_event if {
 	r.evidence.lastEvent == null
 }
 
-test_pass_reports_the_configured_number_of_days if {
-	vol := volume(5, {"lastEvent": "2024-05-30T10:00:00Z"})
+# The period comes from the collected window, not from this evaluation's
+# data (an inventory collected over 3 days says 3, whatever the config).
+test_pass_reports_the_collected_number_of_days if {
+	vol := volume(5, {"lastEvent": "2024-05-30T10:00:00Z", "windowStart": "2024-05-28T09:00:00Z"})
 	inp := with_evidence(vol, busy)
-	r := sole(results) with input as inp with data.config.logsArrivingDays as 3
+	r := sole(results) with input as inp with data.config.logsArrivingDays as 14
 	r.status == "pass"
 	contains(r.message, "in the last 3 days")
 }
@@ -225,13 +227,22 @@ test_fail_sums_every_timeseries_of_the_metric if {
 }
 
 # Another metric in the answer is not a request count.
-test_pass_when_only_another_metric_has_values if {
+# An answer without a ServiceApiHit series proves nothing about requests.
+test_not_evaluable_when_no_service_api_hit_series if {
 	vol := volume(0, {})
 	other := answer([metric("ServiceApiLatency", [busy_points])])
 	inp := with_evidence(vol, other)
 	r := sole(results) with input as inp
-	r.status == "pass"
-	contains(r.message, "(ServiceApiHit 0)")
+	r.status == "not_evaluable"
+	contains(r.message, "no ServiceApiHit series")
+}
+
+test_not_evaluable_when_the_metrics_answer_is_empty if {
+	vol := volume(0, {})
+	empty := answer([])
+	inp := with_evidence(vol, empty)
+	r := sole(results) with input as inp
+	r.status == "not_evaluable"
 }
 
 # Only ServiceApiHit counts, its name compared case-insensitively.

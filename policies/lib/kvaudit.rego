@@ -500,7 +500,7 @@ alert_results(operations, events, target) := {r} if {
 	input.subscription.activityLogAlerts.status != "ok"
 	r := {
 		"status": "not_evaluable",
-		"message": sprintf("activity-log alerts of subscription %v could not be read: %v", [input.subscription.subscriptionId, error_text(input.subscription.activityLogAlerts)]),
+		"message": sprintf("activity-log alerts of subscription %v %v", [input.subscription.subscriptionId, unread_text(input.subscription.activityLogAlerts)]),
 	}
 } else := coverage_results(operations, events, target, alert_coverage(operations, events, target))
 

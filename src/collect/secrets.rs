@@ -31,7 +31,8 @@ async fn list<T: DeserializeOwned>(
 
 /// The keys; with `rotation`, each key is also read on its own (Keys_Get),
 /// because only that answer carries `rotationPolicy` (omitted when empty).
-/// A key whose GET fails keeps no `rotationPolicy`, so it is not judged.
+/// Each key gets `rotationPolicyRead` (`{"status": "ok"}` or the error): a
+/// key whose GET fails keeps no `rotationPolicy`, and is not judged.
 pub async fn keys(client: &AzureClient, vault_id: &str, rotation: bool) -> Collected<Vec<Key>> {
     let listed = list::<Key>(client, vault_id, "keys").await;
     let Collected::Ok { value } = listed else {
@@ -46,13 +47,20 @@ pub async fn keys(client: &AzureClient, vault_id: &str, rotation: bool) -> Colle
             vault_id.trim_start_matches('/'),
             url::form_urlencoded::byte_serialize(k.name.as_bytes()).collect::<String>()
         );
-        match client.arm_get::<Key>(&path).await {
-            Ok(full) => full,
+        // What the read gave is recorded beside the key, so the rule can
+        // tell "no policy returned" from "the read failed" from "not read".
+        let (mut key, read) = match client.arm_get::<Key>(&path).await {
+            Ok(full) => (full, serde_json::json!({"status": "ok"})),
             Err(e) => {
                 warn!("key {} of {vault_id}: {e}", k.name);
-                k
+                (
+                    k,
+                    serde_json::json!({"status": "error", "error": e.detail()}),
+                )
             }
-        }
+        };
+        key.extra.insert("rotationPolicyRead".into(), read);
+        key
     });
     Collected::Ok {
         value: futures::future::join_all(read).await,

@@ -132,6 +132,21 @@ impl InputBuilder {
         }
     }
 
+    /// `input.subscription` of a (lower-case) subscription id: what the
+    /// inventory holds, or a placeholder whose parts are not collected.
+    fn subscription(&self, sub: &str) -> Value {
+        self.subscriptions.get(sub).cloned().unwrap_or_else(|| {
+            let missing = json!({"status": "notCollected", "reason": format!("subscription {sub} is not in the inventory")});
+            Value::from(json!({
+                "subscriptionId": sub,
+                "activityLogAlerts": missing,
+                "actionGroups": missing,
+                "scheduledQueryRules": missing,
+                "pricings": missing,
+            }))
+        })
+    }
+
     /// The resource a vault's findings are about, and its `input`.
     pub fn vault_input(&self, v: &VaultInventory) -> (std::sync::Arc<Resource>, Value) {
         let sub = subscription_of(&v.vault.id);
@@ -141,16 +156,7 @@ impl InputBuilder {
             name: v.vault.name.clone(),
             subscription_id: sub.clone(),
         };
-        let subscription = self.subscriptions.get(&sub).cloned().unwrap_or_else(|| {
-            let missing = json!({"status": "notCollected", "reason": format!("subscription {sub} is not in the inventory")});
-            Value::from(json!({
-                "subscriptionId": sub,
-                "activityLogAlerts": missing,
-                "actionGroups": missing,
-                "scheduledQueryRules": missing,
-                "pricings": missing,
-            }))
-        });
+        let subscription = self.subscription(&sub);
         let mut input = BTreeMap::new();
         let mut put = |k: &str, v: Value| {
             input.insert(Value::from(k), v);
@@ -208,19 +214,26 @@ impl InputBuilder {
                     json!({"id": v.vault.id, "name": v.vault.name, "location": v.vault.location}),
                 );
         }
-        inv.subscriptions
-            .iter()
-            .filter_map(|s| {
-                let key = s.subscription.subscription_id.to_ascii_lowercase();
-                let list = vaults.remove(&key)?;
+        // Every subscription that holds a vault, named by the inventory when
+        // it is there; one that is not gets the same "not collected"
+        // placeholder the vault rules see, so its rules are not evaluable
+        // rather than silently absent.
+        vaults
+            .into_iter()
+            .map(|(key, list)| {
+                let entry = inv
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.subscription.subscription_id.eq_ignore_ascii_case(&key));
                 let resource = Resource {
-                    id: format!("/subscriptions/{}", s.subscription.subscription_id),
+                    id: format!(
+                        "/subscriptions/{}",
+                        entry.map_or(key.as_str(), |s| s.subscription.subscription_id.as_str())
+                    ),
                     kind: "Microsoft.Resources/subscriptions".into(),
-                    name: s
-                        .subscription
-                        .display_name
-                        .clone()
-                        .unwrap_or_else(|| s.subscription.subscription_id.clone()),
+                    name: entry
+                        .and_then(|s| s.subscription.display_name.clone())
+                        .unwrap_or_else(|| key.clone()),
                     subscription_id: key.clone(),
                 };
                 let mut input = BTreeMap::new();
@@ -228,13 +241,10 @@ impl InputBuilder {
                     Value::from("resource"),
                     Value::from(serde_json::to_value(&resource).unwrap_or_default()),
                 );
-                input.insert(
-                    Value::from("subscription"),
-                    self.subscriptions.get(&key).cloned().unwrap_or(Value::Null),
-                );
+                input.insert(Value::from("subscription"), self.subscription(&key));
                 input.insert(Value::from("actionGroups"), self.action_groups.clone());
                 input.insert(Value::from("vaults"), Value::from(json!(list)));
-                Some((std::sync::Arc::new(resource), Value::from(input)))
+                (std::sync::Arc::new(resource), Value::from(input))
             })
             .collect()
     }
