@@ -142,6 +142,10 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub discriminator: String,
     pub message: String,
+    /// Which of a rule's benchmark variants the result answers (e.g. `rbac`
+    /// or `accessPolicies` for the CIS key-expiry controls), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
     /// sha256(rule id, lower-case resource id, discriminator), hex.

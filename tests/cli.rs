@@ -756,7 +756,23 @@ fn a_benchmark_runs_its_controls_and_reports_by_control_id() {
         .collect();
     assert_eq!(doc["benchmark"]["name"], "cis-azure-6.0");
     assert_eq!(controls[0], ("6.1.1.4".into(), "kv/audit-logging".into()));
-    assert!(controls.contains(&("8.3.1 / 8.3.2".into(), "kv/key-expiry".into())));
+    // One row per control: key expiry answers 8.3.1 for RBAC vaults and
+    // 8.3.2 for access-policy vaults, each finding under its own.
+    assert!(controls.contains(&("8.3.1".into(), "kv/key-expiry".into())));
+    assert!(controls.contains(&("8.3.2".into(), "kv/key-expiry".into())));
+    let row = |c: &str| {
+        doc["benchmark"]["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["control"] == c)
+            .unwrap()
+            .clone()
+    };
+    // Secrets: kv-legacy-app (access policies) fails 8.3.4; kv-shared-secrets
+    // (RBAC, two secrets) fails 8.3.3.
+    assert_eq!(row("8.3.4")["fail"], 1);
+    assert_eq!(row("8.3.3")["fail"], 2);
     assert!(controls.contains(&("8.1.8.1".into(), "kv/defender".into())));
     // Under CIS v3.0+ audit logging is strict: payments exports `audit` and
     // `allLogs` from two different settings, which lenient mode passes.
@@ -819,6 +835,14 @@ fn a_benchmark_runs_its_controls_and_reports_by_control_id() {
             .iter()
             .all(|r| r["properties"]["benchmarkControls"].is_string())
     );
+    let legacy_secret = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "kv/secret-expiry"
+                && r["properties"]["discriminator"] == "legacy-db-password"
+        })
+        .unwrap();
+    assert_eq!(legacy_secret["properties"]["benchmarkControls"], "8.3.4");
 
     // v2.0 has no public-network-access control; an unknown version is refused.
     let v2 = run(&[
@@ -870,7 +894,7 @@ fn policy_list_shows_each_rules_cis_ids() {
     );
     assert_eq!(
         meta("kv/key-expiry")["compliance"]["cis-azure"]["4.0"],
-        json!(["9.3.1", "9.3.2"])
+        json!({"rbac": "9.3.1", "accessPolicies": "9.3.2"})
     );
     assert_eq!(meta("kv/defender")["scope"], "subscription");
     let table = run(&["policy", "list", "--benchmark", "cis-azure-6.0"]);

@@ -54,7 +54,7 @@ metadata := {
 		{"title": "About Azure Key Vault keys", "url": "https://learn.microsoft.com/azure/key-vault/keys/about-keys"},
 		{"title": "Microsoft.KeyVault vaults/keys (ARM template reference)", "url": "https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/keys"},
 	],
-	"compliance": {"cis-azure": {"2.0": ["8.1", "8.2"], "2.1": ["8.1", "8.2"], "3.0": ["3.3.1", "3.3.2"], "4.0": ["9.3.1", "9.3.2"], "5.0": ["8.3.1", "8.3.2"], "6.0": ["8.3.1", "8.3.2"]}},
+	"compliance": {"cis-azure": {"2.0": {"rbac": "8.1", "accessPolicies": "8.2"}, "2.1": {"rbac": "8.1", "accessPolicies": "8.2"}, "3.0": {"rbac": "3.3.1", "accessPolicies": "3.3.2"}, "4.0": {"rbac": "9.3.1", "accessPolicies": "9.3.2"}, "5.0": {"rbac": "8.3.1", "accessPolicies": "8.3.2"}, "6.0": {"rbac": "8.3.1", "accessPolicies": "8.3.2"}}},
 	"azurePolicy": ["152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0"],
 	"tags": ["lifecycle", "keys"],
 	"inputs": ["keys"],
@@ -70,7 +70,7 @@ missing := [i.name | some i in enabled; not is_number(object.get(i, ["properties
 
 results contains r if {
 	reason := lib.not_listed_reason(listed, "keys")
-	r := {"status": "not_evaluable", "message": reason}
+	r := {"status": "not_evaluable", "message": reason, "variant": lib.permission_model}
 }
 
 results contains r if {
@@ -79,6 +79,7 @@ results contains r if {
 	r := {
 		"status": "pass",
 		"message": passed,
+		"variant": lib.permission_model,
 		"evidence": {"enabled": count(enabled), "disabled": count(items) - count(enabled), "permissionModel": lib.permission_model},
 	}
 }
@@ -95,6 +96,7 @@ results contains r if {
 	r := {
 		"status": "fail",
 		"discriminator": name,
+		"variant": lib.permission_model,
 		"message": sprintf("key '%v' is enabled and never expires (attributes.exp is not set)", [name]),
 		"evidence": {"name": name, "permissionModel": lib.permission_model},
 	}

@@ -54,7 +54,7 @@ metadata := {
 		{"title": "About Azure Key Vault secrets", "url": "https://learn.microsoft.com/azure/key-vault/secrets/about-secrets"},
 		{"title": "Microsoft.KeyVault vaults/secrets (ARM template reference)", "url": "https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/secrets"},
 	],
-	"compliance": {"cis-azure": {"2.0": ["8.3", "8.4"], "2.1": ["8.3", "8.4"], "3.0": ["3.3.3", "3.3.4"], "4.0": ["9.3.3", "9.3.4"], "5.0": ["8.3.3", "8.3.4"], "6.0": ["8.3.3", "8.3.4"]}},
+	"compliance": {"cis-azure": {"2.0": {"rbac": "8.3", "accessPolicies": "8.4"}, "2.1": {"rbac": "8.3", "accessPolicies": "8.4"}, "3.0": {"rbac": "3.3.3", "accessPolicies": "3.3.4"}, "4.0": {"rbac": "9.3.3", "accessPolicies": "9.3.4"}, "5.0": {"rbac": "8.3.3", "accessPolicies": "8.3.4"}, "6.0": {"rbac": "8.3.3", "accessPolicies": "8.3.4"}}},
 	"azurePolicy": ["98728c90-32c7-4049-8429-847dc0f4fe37"],
 	"tags": ["lifecycle", "secrets"],
 	"inputs": ["secrets"],
@@ -70,7 +70,7 @@ missing := [i.name | some i in enabled; not is_number(object.get(i, ["properties
 
 results contains r if {
 	reason := lib.not_listed_reason(listed, "secrets")
-	r := {"status": "not_evaluable", "message": reason}
+	r := {"status": "not_evaluable", "message": reason, "variant": lib.permission_model}
 }
 
 results contains r if {
@@ -79,6 +79,7 @@ results contains r if {
 	r := {
 		"status": "pass",
 		"message": passed,
+		"variant": lib.permission_model,
 		"evidence": {"enabled": count(enabled), "disabled": count(items) - count(enabled), "permissionModel": lib.permission_model},
 	}
 }
@@ -95,6 +96,7 @@ results contains r if {
 	r := {
 		"status": "fail",
 		"discriminator": name,
+		"variant": lib.permission_model,
 		"message": sprintf("secret '%v' is enabled and never expires (attributes.exp is not set)", [name]),
 		"evidence": {"name": name, "permissionModel": lib.permission_model},
 	}

@@ -441,6 +441,10 @@ impl PolicySet {
                 Value::Undefined | Value::Null => String::new(),
                 other => other.to_string(),
             };
+            let variant = match &item["variant"] {
+                Value::String(s) => Some(s.to_string()),
+                _ => None,
+            };
             let evidence = match &item["evidence"] {
                 Value::Undefined | Value::Null => None,
                 v => serde_json::to_string(v).ok().and_then(Evidence::from_json),
@@ -457,6 +461,7 @@ impl PolicySet {
                 resource: resource.clone(),
                 discriminator,
                 message,
+                variant,
                 evidence,
                 waiver: None,
                 baseline_state: None,
@@ -472,6 +477,7 @@ impl PolicySet {
                 resource: resource.clone(),
                 discriminator: String::new(),
                 message: "the rule gave no verdict for this resource (its `results` is empty), so it is not reported as passing".into(),
+                variant: None,
                 evidence: None,
                 waiver: None,
                 baseline_state: None,

@@ -43,12 +43,15 @@ pub struct RuleMetadata {
     pub tags: Vec<String>,
 }
 
-/// One control id or several.
+/// One control id, several, or one per variant of the rule's results (a
+/// result names its `variant`, e.g. CIS 8.3.1 for keys of RBAC vaults and
+/// 8.3.2 for those of access-policy vaults).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum Controls {
     One(String),
     Many(Vec<String>),
+    ByVariant(BTreeMap<String, String>),
 }
 
 impl std::fmt::Display for Controls {
@@ -62,6 +65,24 @@ impl Controls {
         match self {
             Controls::One(id) => vec![id.as_str()],
             Controls::Many(ids) => ids.iter().map(String::as_str).collect(),
+            Controls::ByVariant(ids) => {
+                let mut v: Vec<&str> = ids.values().map(String::as_str).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
+        }
+    }
+
+    /// The control a result of `variant` answers; every id when the
+    /// controls do not depend on the variant or the result names none.
+    pub fn for_variant(&self, variant: Option<&str>) -> Vec<&str> {
+        match (self, variant) {
+            (Controls::ByVariant(ids), Some(v)) => match ids.get(v) {
+                Some(id) => vec![id.as_str()],
+                None => self.ids(),
+            },
+            _ => self.ids(),
         }
     }
 }
@@ -174,10 +195,15 @@ impl RuleMetadata {
 
     /// The control ids of `benchmark` (`cis-azure-6.0`), if the rule maps to it.
     pub fn controls(&self, benchmark: &str) -> Option<Vec<&str>> {
+        self.benchmark_controls(benchmark).map(Controls::ids)
+    }
+
+    /// The rule's `Controls` entry for `benchmark`.
+    pub fn benchmark_controls(&self, benchmark: &str) -> Option<&Controls> {
         self.compliance.iter().find_map(|(bench, versions)| {
             versions
                 .iter()
-                .find_map(|(v, ids)| (format!("{bench}-{v}") == benchmark).then(|| ids.ids()))
+                .find_map(|(v, ids)| (format!("{bench}-{v}") == benchmark).then_some(ids))
         })
     }
 

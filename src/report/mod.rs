@@ -5,6 +5,8 @@ pub mod rules_doc;
 pub mod sarif;
 pub mod table;
 
+use std::collections::BTreeMap;
+
 use crate::finding::{Finding, Status, Summary};
 use crate::policy::engine::Rule;
 
@@ -110,35 +112,62 @@ impl Report<'_> {
     }
 
     /// The finding's control ids in the `--benchmark`, joined.
-    pub fn controls_of(&self, rule_id: &str) -> Option<String> {
+    pub fn controls_of(&self, f: &Finding) -> Option<String> {
         let b = self.benchmark.as_deref()?;
-        let ids = self.rule(rule_id)?.metadata.controls(b)?;
-        Some(ids.join(" / "))
+        let controls = self.rule(&f.rule_id)?.metadata.benchmark_controls(b)?;
+        Some(controls.for_variant(f.variant.as_deref()).join(" / "))
     }
 
     /// Per control of the `--benchmark`: its rule and the verdict counts,
-    /// in control order. Empty without a benchmark.
+    /// in control order. A rule whose results name their variant (CIS
+    /// 8.3.1 for RBAC vaults, 8.3.2 for access-policy vaults) gives a row
+    /// per control. Empty without a benchmark.
     pub fn controls(&self) -> Vec<ControlRow> {
-        let mut rows: Vec<ControlRow> = self
-            .rules
-            .iter()
-            .filter_map(|r| {
-                let control = self.controls_of(&r.metadata.id)?;
-                let of = |st: Status| {
-                    self.findings
-                        .iter()
-                        .filter(|f| f.rule_id == r.metadata.id && f.status == st)
-                        .count()
-                };
-                Some(ControlRow {
+        let Some(b) = self.benchmark.as_deref() else {
+            return vec![];
+        };
+        let mut counts: BTreeMap<(String, String), [usize; 3]> = BTreeMap::new();
+        for r in self.rules {
+            let Some(controls) = r.metadata.benchmark_controls(b) else {
+                continue;
+            };
+            // Every control of the rule has a row, even with no finding.
+            let all: Vec<String> = match controls {
+                crate::policy::metadata::Controls::ByVariant(ids) => {
+                    ids.values().cloned().collect()
+                }
+                other => vec![other.ids().join(" / ")],
+            };
+            for c in all {
+                counts.entry((c, r.metadata.id.clone())).or_default();
+            }
+        }
+        for f in self.findings {
+            let Some(control) = self.controls_of(f) else {
+                continue;
+            };
+            let slot = match f.status {
+                Status::Pass => 0,
+                Status::Fail => 1,
+                Status::NotEvaluable => 2,
+            };
+            counts.entry((control, f.rule_id.clone())).or_default()[slot] += 1;
+        }
+        let mut rows: Vec<ControlRow> = counts
+            .into_iter()
+            .map(
+                |((control, rule_id), [pass, fail, not_evaluable])| ControlRow {
+                    title: self
+                        .rule(&rule_id)
+                        .map(|r| r.metadata.title.clone())
+                        .unwrap_or_default(),
                     control,
-                    rule_id: r.metadata.id.clone(),
-                    title: r.metadata.title.clone(),
-                    pass: of(Status::Pass),
-                    fail: of(Status::Fail),
-                    not_evaluable: of(Status::NotEvaluable),
-                })
-            })
+                    rule_id,
+                    pass,
+                    fail,
+                    not_evaluable,
+                },
+            )
             .collect();
         rows.sort_by_key(|r| control_key(&r.control));
         rows

@@ -282,7 +282,7 @@ fn results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
                 f,
                 index_in(report, &f.rule_id),
                 full && report.waivers_used,
-                report.controls_of(&f.rule_id),
+                report.controls_of(f),
             )
         });
     let absent = report

@@ -54,7 +54,7 @@ pub fn render(report: &Report, color: bool) -> String {
         table.add_row(vec![
             status,
             Cell::new(f.severity.as_str()),
-            Cell::new(match report.controls_of(&f.rule_id) {
+            Cell::new(match report.controls_of(f) {
                 Some(c) => format!("{c}\n{}", f.rule_id),
                 None => f.rule_id.clone(),
             }),
