@@ -319,22 +319,15 @@ fn requests_are_the_minimum() {
 #[test]
 fn a_scan_reads_only_what_the_selected_rules_need() {
     let setup = start(Faults::default());
-    let out = scan(
-        &setup,
-        &[
-            "--rule",
-            "kv/audit-logging",
-            "--rule",
-            "kv/admin-alert",
-            "--rule",
-            "kv/*-requests",
-            "--format",
-            "json",
-            "--save-inventory",
-            setup.dir.path().join("mission.json").to_str().unwrap(),
-        ],
-        &[],
-    );
+    let saved = setup.dir.path().join("mission.json");
+    let mut args = common::MISSION.to_vec();
+    args.extend([
+        "--format",
+        "json",
+        "--save-inventory",
+        saved.to_str().unwrap(),
+    ]);
+    let out = scan(&setup, &args, &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let (kinds, queries, total) = requests_by_kind(&setup);
     let n = |k: &str| kinds.get(k).copied().unwrap_or(0);
@@ -391,6 +384,17 @@ fn a_scan_reads_only_what_the_selected_rules_need() {
     );
 }
 
+/// The names of the resources a JSON report has findings on.
+fn resource_names(report: &str) -> BTreeSet<String> {
+    let report: Value = serde_json::from_str(report).unwrap();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn scope_options_narrow_the_scan() {
     let setup = start(Faults::default());
@@ -406,13 +410,7 @@ fn scope_options_narrow_the_scan() {
         ],
         &[],
     );
-    let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    let names: BTreeSet<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["resource"]["name"].as_str().unwrap().to_string())
-        .collect();
+    let names = resource_names(&out.stdout);
     // The three vaults of rg-ops, and subscription "ops" (kv/defender,
     // kv/purge-alert).
     assert_eq!(
@@ -434,13 +432,7 @@ fn scope_options_narrow_the_scan() {
         ],
         &[],
     );
-    let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    let names: BTreeSet<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["resource"]["name"].as_str().unwrap().to_string())
-        .collect();
+    let names = resource_names(&out.stdout);
     // Both vaults, and the subscriptions that hold them.
     assert_eq!(
         names,

@@ -6,6 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::MISSION;
 use serde_json::{Value, json};
 
 struct Out {
@@ -14,18 +15,9 @@ struct Out {
     stderr: String,
 }
 
-/// Every `eval` here judges the demo with the mission's four rules:
-/// waivers, baselines and summaries work the same for every rule, and four
-/// keep the snapshot readable.
-const MISSION: &[&str] = &[
-    "--rule",
-    "kv/audit-logging",
-    "--rule",
-    "kv/admin-alert",
-    "--rule",
-    "kv/*-requests",
-];
-
+// Every `eval` here judges the demo with the mission's four rules
+// (MISSION): waivers, baselines and summaries work the same for every
+// rule, and four keep the snapshot readable.
 fn run(args: &[&str]) -> Out {
     let mut cmd = Command::cargo_bin("kvaudit").unwrap();
     cmd.env("COLUMNS", "200")

@@ -13,7 +13,7 @@ use crate::azure::error::AzureError;
 use crate::azure::loganalytics::{QueryResponse, Row};
 use crate::collect::audit_logs::{by_workspace, workspace};
 use crate::collect::progress::Progress;
-use crate::collect::{Scope, Window, subscriptions, vaults, with_settings};
+use crate::collect::{Needs, Scope, Window, per_vault, subscriptions, vaults};
 use crate::policy::data::PolicyData;
 use crate::policy::input::norm_id;
 
@@ -89,7 +89,7 @@ pub async fn run(
     for s in &subs {
         found.extend(vaults::list(client, &s.subscription_id, scope).await?);
     }
-    let vaults = with_settings(client, found, progress).await;
+    let vaults = per_vault(client, found, &q.window, &Needs::settings_only(), progress).await;
     let mut report = AccessReport {
         window_start: q.window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
         window_end: q.window.end.to_rfc3339_opts(SecondsFormat::Secs, true),

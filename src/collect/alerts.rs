@@ -1,22 +1,15 @@
 //! What each subscription has for alerting: activity-log alerts, action
 //! groups and log search alerts. A failure is recorded, not fatal.
 use serde::de::DeserializeOwned;
-use tracing::warn;
 
 use crate::azure::client::AzureClient;
 use crate::azure::models::{ActionGroup, ActivityLogAlert, ScheduledQueryRule};
 use crate::inventory::Collected;
 
-use super::{ACTION_GROUPS_API, ACTIVITY_LOG_ALERTS_API, SCHEDULED_QUERY_RULES_API};
+use super::{ACTION_GROUPS_API, ACTIVITY_LOG_ALERTS_API, SCHEDULED_QUERY_RULES_API, recorded};
 
 async fn list<T: DeserializeOwned>(client: &AzureClient, path: String) -> Collected<Vec<T>> {
-    match client.arm_list(&path).await {
-        Ok(value) => Collected::Ok { value },
-        Err(e) => {
-            warn!("{e}");
-            Collected::Error { error: e.detail() }
-        }
-    }
+    recorded(client.arm_list(&path).await, &path)
 }
 
 pub async fn activity_log_alerts(

@@ -1,14 +1,12 @@
 //! Azure Monitor platform metrics of a vault: `ServiceApiHit` totals per day
 //! over the audit-volume window, so `kv/logs-arriving` can tell "no requests"
 //! from "requests but no logs".
-use chrono::{DateTime, SecondsFormat, Utc};
-use tracing::warn;
-
 use crate::azure::client::AzureClient;
 use crate::azure::models::MetricsResponse;
 use crate::inventory::Collected;
+use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::METRICS_API;
+use super::{METRICS_API, recorded};
 
 pub async fn api_hits(
     client: &AzureClient,
@@ -26,9 +24,12 @@ pub async fn api_hits(
         vault_id.trim_start_matches('/'),
         url::form_urlencoded::byte_serialize(timespan.as_bytes()).collect::<String>()
     );
-    match client.arm_get::<MetricsResponse>(&path).await {
+    match recorded(
+        client.arm_get::<MetricsResponse>(&path).await,
+        format_args!("ServiceApiHit metrics of {vault_id}"),
+    ) {
         // One metric can fail inside a 200 answer.
-        Ok(m) => match m.value.iter().find(|x| {
+        Collected::Ok { value: m } => match m.value.iter().find(|x| {
             x.error_code
                 .as_deref()
                 .is_some_and(|c| !c.eq_ignore_ascii_case("Success"))
@@ -45,9 +46,6 @@ pub async fn api_hits(
             },
             None => Collected::Ok { value: m },
         },
-        Err(e) => {
-            warn!("ServiceApiHit metrics of {vault_id}: {e}");
-            Collected::Error { error: e.detail() }
-        }
+        other => other,
     }
 }

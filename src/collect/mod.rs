@@ -63,25 +63,10 @@ pub const METRICS_API: &str = "2024-02-01";
 pub struct Needs(pub BTreeSet<Input>);
 
 impl Needs {
-    /// Everything kvaudit can collect.
-    pub fn all() -> Needs {
-        use Input::*;
-        Needs(
-            [
-                DiagnosticSettings,
-                AuditLogs,
-                AuditVolume,
-                ActivityLogAlerts,
-                ScheduledQueryRules,
-                Pricings,
-                Keys,
-                KeyRotation,
-                Secrets,
-                ApiHits,
-            ]
-            .into_iter()
-            .collect(),
-        )
+    /// Only the vaults' diagnostic settings (what `access` needs to find
+    /// their workspaces).
+    pub fn settings_only() -> Needs {
+        Needs([Input::DiagnosticSettings].into_iter().collect())
     }
 
     pub fn has(&self, i: Input) -> bool {
@@ -94,6 +79,21 @@ impl Needs {
         self.has(Input::DiagnosticSettings)
             || self.has(Input::AuditLogs)
             || self.has(Input::AuditVolume)
+    }
+}
+
+/// A request's answer as the inventory records it: the value, or the error
+/// (logged, named by `what`). A failure is recorded, never fatal.
+pub(crate) fn recorded<T>(
+    result: Result<T, AzureError>,
+    what: impl std::fmt::Display,
+) -> Collected<T> {
+    match result {
+        Ok(value) => Collected::Ok { value },
+        Err(e) => {
+            tracing::warn!("{what}: {e}");
+            Collected::Error { error: e.detail() }
+        }
     }
 }
 
@@ -249,7 +249,8 @@ async fn when<T>(
 /// Reads what the rules need of each vault (diagnostic settings, keys,
 /// secrets, metrics), interleaved across subscriptions so that each
 /// subscription's read bucket is drawn on in parallel; sorted by vault id.
-async fn per_vault(
+/// Shared by `scan` and `access`.
+pub async fn per_vault(
     client: &AzureClient,
     found: Vec<crate::azure::models::Vault>,
     window: &Window,
@@ -257,6 +258,8 @@ async fn per_vault(
     progress: &Progress,
 ) -> Vec<VaultInventory> {
     progress.add(found.len() as u64);
+    // The client's semaphore bounds requests in flight; this bounds the
+    // futures waiting for it, so memory stays flat for large tenants.
     const PENDING: usize = 64;
     let mut vaults: Vec<VaultInventory> = stream::iter(
         interleave_by_subscription(found)
@@ -282,42 +285,6 @@ async fn per_vault(
                     keys,
                     secrets,
                     api_hits,
-                    audit_volume: skipped(),
-                }
-            }),
-    )
-    .buffer_unordered(PENDING)
-    .collect()
-    .await;
-    vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
-    vaults
-}
-
-/// Reads each vault's diagnostic settings (one GET per vault), interleaved
-/// across subscriptions so that each subscription's read bucket is drawn on
-/// in parallel. Used by `access`; sorted by vault id.
-pub async fn with_settings(
-    client: &AzureClient,
-    found: Vec<crate::azure::models::Vault>,
-    progress: &Progress,
-) -> Vec<VaultInventory> {
-    progress.add(found.len() as u64);
-    // The client's semaphore bounds requests in flight; this bounds the
-    // futures waiting for it, so memory stays flat for large tenants.
-    const PENDING: usize = 64;
-    let mut vaults: Vec<VaultInventory> = stream::iter(
-        interleave_by_subscription(found)
-            .into_iter()
-            .map(|v| async move {
-                let settings = vaults::diagnostic_settings(client, &v.id).await;
-                progress.inc(1);
-                VaultInventory {
-                    vault: v,
-                    diagnostic_settings: settings,
-                    audit_logs: Default::default(),
-                    keys: skipped(),
-                    secrets: skipped(),
-                    api_hits: skipped(),
                     audit_volume: skipped(),
                 }
             }),

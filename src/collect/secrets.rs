@@ -9,7 +9,7 @@ use crate::azure::client::AzureClient;
 use crate::azure::models::{Key, Secret};
 use crate::inventory::Collected;
 
-use super::VAULTS_API;
+use super::{VAULTS_API, recorded};
 
 async fn list<T: DeserializeOwned>(
     client: &AzureClient,
@@ -20,13 +20,10 @@ async fn list<T: DeserializeOwned>(
         "{}/{what}?api-version={VAULTS_API}",
         vault_id.trim_start_matches('/')
     );
-    match client.arm_list(&path).await {
-        Ok(value) => Collected::Ok { value },
-        Err(e) => {
-            warn!("{what} of {vault_id}: {e}");
-            Collected::Error { error: e.detail() }
-        }
-    }
+    recorded(
+        client.arm_list(&path).await,
+        format_args!("{what} of {vault_id}"),
+    )
 }
 
 /// The keys; with `rotation`, each key is also read on its own (Keys_Get),

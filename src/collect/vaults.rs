@@ -9,7 +9,7 @@ use crate::azure::error::AzureError;
 use crate::azure::models::{DiagnosticCategory, DiagnosticSetting, Vault};
 use crate::inventory::{Collected, VaultInventory};
 
-use super::{DIAGNOSTIC_SETTINGS_API, Scope, VAULTS_API};
+use super::{DIAGNOSTIC_SETTINGS_API, Scope, VAULTS_API, recorded};
 
 pub async fn list(
     client: &AzureClient,
@@ -37,13 +37,10 @@ pub async fn diagnostic_settings(
         vault_id.trim_start_matches('/')
     );
     // Not pageable (nextLinkName is null in the spec): one GET.
-    match client.arm_get::<SettingsList>(&path).await {
-        Ok(list) => Collected::Ok { value: list.value },
-        Err(e) => {
-            warn!("diagnostic settings of {vault_id}: {e}");
-            Collected::Error { error: e.detail() }
-        }
-    }
+    recorded(
+        client.arm_get::<SettingsList>(&path).await.map(|l| l.value),
+        format_args!("diagnostic settings of {vault_id}"),
+    )
 }
 
 #[derive(serde::Deserialize)]

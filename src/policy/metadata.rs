@@ -193,12 +193,7 @@ impl RuleMetadata {
             .collect()
     }
 
-    /// The control ids of `benchmark` (`cis-azure-6.0`), if the rule maps to it.
-    pub fn controls(&self, benchmark: &str) -> Option<Vec<&str>> {
-        self.benchmark_controls(benchmark).map(Controls::ids)
-    }
-
-    /// The rule's `Controls` entry for `benchmark`.
+    /// The rule's control ids for `benchmark` (`cis-azure-6.0`), if it maps to it.
     pub fn benchmark_controls(&self, benchmark: &str) -> Option<&Controls> {
         self.compliance.iter().find_map(|(bench, versions)| {
             versions

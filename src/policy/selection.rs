@@ -96,7 +96,7 @@ pub fn select(rules: &[Rule], selection: &Selection) -> Result<Vec<usize>, Error
                 && selection
                     .benchmark
                     .as_deref()
-                    .is_none_or(|b| r.metadata.controls(b).is_some())
+                    .is_none_or(|b| r.metadata.benchmark_controls(b).is_some())
         })
         .map(|(i, _)| i)
         .collect();

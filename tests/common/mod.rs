@@ -2,6 +2,17 @@
 #![allow(dead_code)]
 use serde_json::{Value, json};
 
+/// `--rule` flags for the mission's four rules (audit logging, admin
+/// alerts, 401s and 403s).
+pub const MISSION: &[&str] = &[
+    "--rule",
+    "kv/audit-logging",
+    "--rule",
+    "kv/admin-alert",
+    "--rule",
+    "kv/*-requests",
+];
+
 pub const SUB: &str = "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7";
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const WINDOW_END: &str = "2026-11-27T09:00:00Z";
