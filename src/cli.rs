@@ -217,6 +217,13 @@ pub struct PolicyArgs {
     /// cis-azure-2.0, cis-azure-2.1, cis-azure-3.0, cis-azure-4.0, cis-azure-5.0 or cis-azure-6.0.
     #[arg(long, value_name = "NAME")]
     pub benchmark: Option<String>,
+
+    /// Instruction budget of one rule on one resource (regorus' VM). A rule that exceeds it is
+    /// not evaluable on that resource; the default fits the built-in rules at Azure's limits ten times over.
+    #[arg(long, value_name = "N", env = "KVAUDIT_MAX_INSTRUCTIONS",
+          default_value_t = kvaudit::policy::worker::DEFAULT_MAX_INSTRUCTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1000..=1_000_000_000_000))]
+    pub max_instructions: u64,
 }
 
 #[derive(Debug, Args)]

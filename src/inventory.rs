@@ -84,6 +84,19 @@ pub struct SubscriptionInventory {
     /// Defender for Cloud plans (kvaudit reads `KeyVaults`).
     #[serde(default)]
     pub pricings: Collected<Vec<Pricing>>,
+    /// Why the subscription's vaults could not be listed; absent when they
+    /// were. Every selected rule is then not evaluable for the subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_list_error: Option<ErrorDetail>,
+}
+
+impl SubscriptionInventory {
+    /// `CODE: message` when the subscription's vaults could not be listed.
+    pub fn vault_list_problem(&self) -> Option<String> {
+        self.vault_list_error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.code, e.message))
+    }
 }
 
 /// One vault and what was collected about it.

@@ -72,13 +72,13 @@ results contains r if {
 	r := {"status": "not_evaluable", "message": unevaluable}
 }
 
-refused contains g if {
+refused := [g |
 	not unevaluable
 	some g in object.get(input.auditLogs, "forbidden", [])
 	g.count > 0
 	lib.in_window(g.lastSeen)
 	not lib.allowed(g)
-}
+]
 
 ip_label(g) := g.callerIp if lib.non_empty(object.get(g, "callerIp", ""))
 
@@ -86,11 +86,16 @@ else := "unknown IP"
 
 key(g) := sprintf("%v|%v", [lib.identity_label(object.get(g, "identity", {})), ip_label(g)])
 
-keys contains key(g) if some g in refused
+# The refused groups by identity and IP, grouped once (a public vault can
+# have thousands of distinct callers).
+by_key := lib.group_by_key(refused, [key(g) | some g in refused])
+
+keys := {entry[0] | some entry in by_key}
 
 results contains r if {
-	some k in keys
-	groups := [g | some g in refused; key(g) == k]
+	some entry in by_key
+	k := entry[0]
+	groups := entry[1]
 	g0 := groups[0]
 	total := sum([g.count | some g in groups])
 	ops := sort({op | some g in groups; some op in object.get(g, "operations", [])})

@@ -101,8 +101,10 @@ passed := "the vault has no enabled keys" if count(enabled) == 0
 else := sprintf("all %v enabled keys rotate automatically", [count(enabled)])
 
 results contains r if {
-	some name in not_rotating
-	k := [x | some x in enabled; x.name == name][0]
+	some k in enabled
+	is_object(policy(k))
+	not rotates(k)
+	name := k.name
 	r := {
 		"status": "fail",
 		"discriminator": name,
@@ -145,7 +147,7 @@ results contains r if {
 
 unknown_clause("ok", names) := sprintf("the management plane returned no rotation policy for %v %v (%v), and it omits an empty policy and one it does not expose alike", [count(names), key_word(count(names)), concat(", ", names)])
 
-unknown_clause("error", names) := sprintf("the rotation policy of %v %v could not be read (%v)", [count(names), key_word(count(names)), concat(", ", [sprintf("%v: %v", [k.name, lib.error_text(k.rotationPolicyRead)]) | some k in enabled; k.name in names])])
+unknown_clause("error", names) := sprintf("the rotation policy of %v %v could not be read (%v)", [count(names), key_word(count(names)), concat(", ", [sprintf("%v: %v", [k.name, lib.error_text(k.rotationPolicyRead)]) | some k in enabled; not is_object(policy(k)); read_state(k) == "error"])])
 
 unknown_clause("not read", names) := sprintf("the rotation policy of %v %v was not read (%v; the inventory was collected without kv/key-rotation)", [count(names), key_word(count(names)), concat(", ", names)])
 

@@ -78,23 +78,28 @@ results contains r if {
 }
 
 # Groups (caller IP, client, identity) with unexplained 401s in the window.
-suspicious contains g if {
+suspicious := [g |
 	not unevaluable
 	some g in object.get(input.auditLogs, "unauthorized", [])
 	g.unexplained > 0
 	lib.in_window(object.get(g, "lastUnexplained", g.lastSeen))
 	not lib.allowed(g)
-}
+]
 
 ip_label(g) := g.callerIp if lib.non_empty(object.get(g, "callerIp", ""))
 
 else := "unknown IP"
 
-offending_ips contains ip_label(g) if some g in suspicious
+# The suspicious groups by caller IP, grouped once (a public vault can have
+# thousands of distinct callers).
+by_ip := lib.group_by_key(suspicious, [ip_label(g) | some g in suspicious])
+
+offending_ips := {entry[0] | some entry in by_ip}
 
 results contains r if {
-	some ip in offending_ips
-	groups := [g | some g in suspicious; ip_label(g) == ip]
+	some entry in by_ip
+	ip := entry[0]
+	groups := entry[1]
 	total := sum([g.unexplained | some g in groups])
 	clients := sort({object.get(g, "client", "") | some g in groups})
 	first := min({g.firstSeen | some g in groups})

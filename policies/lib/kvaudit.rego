@@ -132,6 +132,31 @@ in_window(ts) if {
 }
 
 # ---------------------------------------------------------------------------
+# Grouping in one sort (linear after it, not one pass per group)
+# ---------------------------------------------------------------------------
+
+# group_by_key(items, keys) groups items[i] by keys[i] (two arrays of the
+# same length): [[key, [items]]], keys ascending, items in their order. One
+# sort of [key, index] pairs, then each group is a slice between two places
+# where the key changes, so the cost is n log n for any number of groups.
+group_by_key(items, keys) := [[sorted[st][0], [items[p[1]] | some p in array.slice(sorted, st, group_end(starts, j, count(sorted)))]] |
+	sorted := sort([[k, i] | some i, k in keys])
+	starts := [i | some i, p in sorted; key_changes(sorted, i)]
+	some j, st in starts
+]
+
+key_changes(_, i) if i == 0
+
+key_changes(sorted, i) if {
+	i > 0
+	sorted[i - 1][0] != sorted[i][0]
+}
+
+group_end(starts, j, n) := starts[j + 1] if j + 1 < count(starts)
+
+else := n
+
+# ---------------------------------------------------------------------------
 # Allow-list (policy data: config.allowList)
 # ---------------------------------------------------------------------------
 
@@ -345,11 +370,10 @@ vault_dependent(el) if {
 	alt.field in vault_fields
 }
 
+# (Written with a count, not `every`: regorus 0.14.1's VM evaluates an
+# `every` in an else-chained function as true when it is false.)
 every_element_holds(elements, event) := true if {
-	every el in elements {
-		some alt in el
-		event[alt.field] in alt.values
-	}
+	count([el | some el in elements; not normalised_satisfied(el, event)]) == 0
 } else := false
 
 # fact_matches(f, event): the alert (by its facts) matches the event. Known
@@ -414,6 +438,20 @@ scope_covers(scopes, target) if {
 covering_scopes(id) := {concat("/", array.slice(parts, 0, 3)), concat("/", array.slice(parts, 0, 5)), n} if {
 	n := norm_id(id)
 	parts := split(n, "/")
+}
+
+# alert_index_of(alerts, facts) indexes a subscription's alerts by position:
+# byScope[normalised scope] lists the alerts with that scope, and
+# byOperation[lower-case operation] those whose vault-independent conditions
+# match that operation's event (data.kvaudit.events.templates).
+alert_index_of(alerts, facts) := {
+	"byScope": {sc: [i | some i, a in alerts; sc in facts[a.id].scopes] |
+		some other in alerts
+		some sc in facts[other.id].scopes
+	},
+	"byOperation": {op: [i | some i, a in alerts; facts[a.id].matches[op] == true] |
+		some op, _ in data.kvaudit.events.templates
+	},
 }
 
 # live_alerts(alerts, target) pairs each alert that could notify anyone about
@@ -510,12 +548,14 @@ alert_coverage(operations, events, target) := {op: [pair[0] | some pair in live;
 	some op in operations
 }
 
-# live_for(target): the live alerts covering target. For the vault under
-# evaluation they come from data.kvaudit.alerting.vault_live, computed once
-# per vault however many alert rules ask.
+# live_for(target): the live alerts covering target, found through the
+# subscription's alert index (data.kvaudit.alerting), so a vault looks only
+# at the alerts scoped to its subscription, resource group or itself. For
+# the vault under evaluation they are computed once however many alert
+# rules ask.
 live_for(target) := data.kvaudit.alerting.vault_live if {
 	norm_id(target) == norm_id(input.vault.id)
-} else := live_alerts(input.subscription.activityLogAlerts.value, target)
+} else := data.kvaudit.alerting.live(target)
 
 # (Written with a count, not `every`: regorus 0.14.1's VM evaluates this
 # `every` in an else-chained function as true when it is false.)
@@ -538,23 +578,75 @@ coverage_results(operations, events, target, coverage) := {r} if {
 } else := {r} if {
 	uncovered := [op | some op in operations; count(coverage[op]) == 0]
 	candidates := alert_candidates(uncovered, events, target)
-	why := [sprintf("'%v' %v", [c.alert, concat(", ", {p | some p in c.reasons})]) | some c in candidates]
 	r := {
 		"status": "fail",
-		"message": sprintf("no usable activity-log alert covers %v%v", [concat(" and ", uncovered), alerts_because(why)]),
-		"evidence": {"uncovered": uncovered, "candidates": candidates},
+		"message": sprintf("no usable activity-log alert covers %v%v", [concat(" and ", uncovered), near_misses(candidates)]),
+		"evidence": {
+			"uncovered": uncovered,
+			"candidates": candidates,
+			"alerts": count(lib_alerts),
+			"notShown": data.kvaudit.alerting.out_of_scope_not_shown(uncovered, target),
+		},
 	}
 }
 
-# alert_candidates: why each alert of the subscription does not cover the
-# uncovered operations.
-alert_candidates(uncovered, events, target) := [{"alert": a.name, "id": a.id, "reasons": {op: alert_problem(a, events[op], target) | some op in uncovered}} |
-	some a in input.subscription.activityLogAlerts.value
+lib_alerts := list(input.subscription.activityLogAlerts.value)
+
+# alert_candidates: why each alert that could matter does not cover the
+# uncovered operations: every alert whose scope covers the target, and the
+# first few (data.kvaudit.alerting.max_out_of_scope) whose condition matches
+# an uncovered operation but whose scope does not cover the target. Alerts
+# that are neither are not examined (their number is in the evidence).
+# Each candidate has a rank: 0 matches and is in scope but cannot notify
+# (disabled, filtered, no usable action group), 1 matches elsewhere, 2 is in
+# scope with another condition.
+alert_candidates(uncovered, events, target) := [candidate(lib_alerts[i], uncovered, events, target) |
+	some i in data.kvaudit.alerting.candidate_positions(uncovered, target)
 ]
 
-alerts_because(why) := " (the subscription has no activity-log alerts)" if count(why) == 0
+candidate(a, uncovered, events, target) := {
+	"alert": a.name,
+	"id": a.id,
+	"rank": rank(in_scope, matching),
+	"reasons": {op: alert_problem(a, events[op], target) | some op in uncovered},
+} if {
+	f := alert_facts(a)
+	in_scope := scope_flag(f.scopes, norm_id(target))
+	matching := count([op | some op in uncovered; fact_matches(f, events[op])]) > 0
+}
 
-else := sprintf(": %v", [concat("; ", why)])
+scope_flag(scopes, target) := true if scope_covers(scopes, target)
+
+else := false
+
+rank(true, true) := 0
+
+rank(false, true) := 1
+
+rank(true, false) := 2
+
+rank(false, false) := 3
+
+# near_misses(candidates) ends the failing message: at most three candidates,
+# nearest first (by rank, then as listed), each with its first reason per
+# operation; the rest are counted and left to the evidence.
+max_near_misses := 3
+
+near_misses(candidates) := " (the subscription has no activity-log alerts)" if {
+	count(candidates) == 0
+	count(lib_alerts) == 0
+} else := sprintf(" (none of the subscription's %v activity-log alerts is scoped to it or matches the operation)", [count(lib_alerts)]) if {
+	count(candidates) == 0
+} else := sprintf(": %v%v", [concat("; ", [near_miss_text(c) | some c in shown]), more_text(count(candidates) - count(shown))]) if {
+	order := sort([[c.rank, i] | some i, c in candidates])
+	shown := [candidates[p[1]] | some j, p in order; j < max_near_misses]
+}
+
+near_miss_text(c) := sprintf("'%v' %v", [c.alert, concat(", ", {p | some p in c.reasons})])
+
+more_text(0) := ""
+
+more_text(n) := sprintf("; %v more in the evidence", [n]) if n > 0
 
 # vault_event(op, vault_id) is the event of operation op on the vault itself
 # (resourceId = the vault): kv/admin-alert.

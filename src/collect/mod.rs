@@ -18,8 +18,10 @@
 //! requested; the rest is recorded as not collected.
 //!
 //! A request that fails makes only what depends on it unreadable (recorded
-//! in the inventory as an error); listing subscriptions or vaults failing
-//! stops the scan, since vaults never listed could not even be named.
+//! in the inventory as an error). A subscription whose vaults cannot be
+//! listed is recorded with that error, and every selected rule is then not
+//! evaluable for it; listing the subscriptions themselves failing, or no
+//! token, stops the scan.
 pub mod alerts;
 pub mod audit_logs;
 pub mod defender;
@@ -168,7 +170,17 @@ pub async fn collect(
                 ),
             );
             progress.inc(5);
-            let vaults = vaults?;
+            // A subscription whose vaults cannot be listed is recorded (its
+            // scope is then not evaluable) and the others are scanned; only
+            // a missing token or a bad endpoint ends the scan.
+            let (vaults, vault_list_error) = match vaults {
+                Ok(v) => (v, None),
+                Err(e @ (AzureError::Auth { .. } | AzureError::Config(_))) => return Err(e),
+                Err(e) => {
+                    tracing::warn!("vaults of subscription {id} could not be listed: {e}");
+                    (vec![], Some(e.detail()))
+                }
+            };
             Ok::<_, AzureError>((
                 SubscriptionInventory {
                     subscription: s,
@@ -176,6 +188,7 @@ pub async fn collect(
                     action_groups: groups,
                     scheduled_query_rules: rules,
                     pricings,
+                    vault_list_error,
                 },
                 vaults,
             ))

@@ -24,7 +24,18 @@ pub async fn list(
             "subscriptions/{subscription}/providers/Microsoft.KeyVault/vaults?api-version={VAULTS_API}"
         ),
     };
-    let vaults: Vec<Vault> = client.arm_list(&path).await?;
+    let vaults: Vec<Vault> = match client.arm_list(&path).await {
+        // `--resource-group` without `--subscription`: a subscription that
+        // has no such group has none of its vaults.
+        Err(AzureError::Api {
+            status: 404, code, ..
+        }) if scope.resource_group.is_some()
+            && code.eq_ignore_ascii_case("ResourceGroupNotFound") =>
+        {
+            vec![]
+        }
+        r => r?,
+    };
     Ok(vaults.into_iter().filter(|v| scope.wants(v)).collect())
 }
 

@@ -67,6 +67,9 @@ pub fn compile(args: &PolicyArgs) -> Result<PolicySet> {
         skip: args.skip_rules.clone(),
         benchmark: args.benchmark.clone(),
     })?;
+    set.set_limits(kvaudit::policy::worker::Limits {
+        max_instructions: usize::try_from(args.max_instructions).unwrap_or(usize::MAX),
+    });
     // KVAUDIT_ENGINE=interpreter runs regorus' interpreter instead of its VM
     // (a debugging aid; both give the same findings).
     if std::env::var("KVAUDIT_ENGINE").as_deref() == Ok("interpreter") {

@@ -5,10 +5,14 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use regorus::{Engine, Value};
 
+use std::sync::Arc;
+
 use super::data::PolicyData;
 use super::input::InputBuilder;
 use super::metadata::RuleMetadata;
 use super::source::PolicyFile;
+pub use super::worker::{Limits, new_engine};
+use super::worker::{Worker, new_vm};
 use crate::error::Error;
 use crate::finding::{Evidence, Finding, Resource, Status};
 use crate::inventory::Inventory;
@@ -50,6 +54,10 @@ pub struct PolicySet {
     data: PolicyData,
     evaluator: Evaluator,
     benchmark: Option<String>,
+    limits: Limits,
+    /// Whether alert facts are computed once per subscription (always, but
+    /// for the differential test that checks the per-vault path agrees).
+    precompute: bool,
 }
 
 /// A regorus error as one line, `file:line:col: message`. regorus writes
@@ -179,6 +187,8 @@ impl PolicySet {
             data,
             evaluator: Evaluator::default(),
             benchmark: None,
+            limits: Limits::default(),
+            precompute: true,
         })
     }
 
@@ -217,6 +227,21 @@ impl PolicySet {
 
     pub fn set_evaluator(&mut self, evaluator: Evaluator) {
         self.evaluator = evaluator;
+    }
+
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Turns the per-subscription alert precompute off, so every vault
+    /// computes its alert facts itself. For tests: both ways must agree.
+    #[doc(hidden)]
+    pub fn set_precompute(&mut self, on: bool) {
+        self.precompute = on;
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -266,14 +291,22 @@ impl PolicySet {
 
     /// Evaluates every rule on every vault. Findings come back sorted by
     /// rule, resource and discriminator, whatever the thread count.
+    ///
+    /// An evaluation error never ends the run: it makes exactly the (rule,
+    /// resource) pairs it happened on not evaluable, with the engine's
+    /// message (see [`PolicySet::evaluate_resource`]).
     pub fn evaluate(&self, inventory: &Inventory) -> Result<Vec<Finding>, Error> {
         let mut builder = InputBuilder::new(inventory);
         let base = self.evaluation_engine()?;
-        builder.precompute_alert_facts(&mut base.clone());
+        if self.precompute {
+            builder.precompute_alert_facts(&mut base.clone());
+        }
         let mut findings = self.evaluate_subscriptions(&builder, &base, inventory)?;
+        findings.extend(self.unlisted_subscriptions(inventory));
         let vault_rules = self.scoped("vault");
         if vault_rules.is_empty() {
             sort_findings(&mut findings);
+            report_errors(&findings);
             return Ok(findings);
         }
         let query = format!("data.{AGGREGATE_PACKAGE}.results");
@@ -289,9 +322,12 @@ impl PolicySet {
                     .clone()
                     .compile_with_entrypoint(&query.as_str().into())
                     .map_err(|e| rego_error(&e))?;
+                // The aggregate, and each rule on its own for a resource on
+                // which the aggregate failed.
+                let mut entries = vec![query.as_str()];
+                entries.extend(vault_rules.iter().map(|r| r.results_path.as_str()));
                 let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-                    &compiled,
-                    &[query.as_str()],
+                    &compiled, &entries,
                 )
                 .map_err(|e| Error::Rego(rego_error_line(&e.to_string())))?;
                 let data = Value::from(self.data.document.clone());
@@ -300,12 +336,7 @@ impl PolicySet {
                 probe
                     .set_data(data.clone())
                     .map_err(|e| Error::Policy(format!("policy data: {e}")))?;
-                Some(move || {
-                    let mut vm = regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone());
-                    vm.load_program(program.clone());
-                    let _ = vm.set_data(data.clone());
-                    vm
-                })
+                Some(move || new_vm(compiled.clone(), program.clone(), data.clone()))
             }
         };
         // Small tasks balance the cores; each worker keeps its VM (or engine)
@@ -314,7 +345,12 @@ impl PolicySet {
             .vaults
             .chunks(chunk_size(inventory.vaults.len()))
             .collect();
-        let parts: Vec<Result<Vec<Finding>, Error>> = chunks
+        let plan = Plan {
+            rules: &vault_rules,
+            keys: &keys,
+            aggregate: &query,
+        };
+        let parts: Vec<Vec<Finding>> = chunks
             .par_iter()
             .map_init(
                 || match &vm_factory {
@@ -325,38 +361,101 @@ impl PolicySet {
                     let mut out = Vec::with_capacity(chunk.len() * vault_rules.len());
                     for v in chunk.iter() {
                         let (resource, input) = builder.vault_input(v);
-                        let result = match worker {
-                            Worker::Vm(vm) => {
-                                vm.set_input(input);
-                                vm.execute_entry_point_by_name(&query)
-                                    .map_err(|e| anyhow::anyhow!("{e}"))
-                            }
-                            Worker::Interpreter(engine) => {
-                                engine.set_input(input);
-                                engine.eval_rule(query.clone())
-                            }
-                        };
-                        let all = result.map_err(|e| {
-                            Error::Policy(format!(
-                                "evaluating the policies on {} failed: {}",
-                                resource.id,
-                                rego_error(&e)
-                            ))
-                        })?;
-                        for (rule, key) in vault_rules.iter().zip(&keys) {
-                            let value = &all[key];
-                            self.collect(rule, &resource, value, &mut out)?;
-                        }
+                        self.evaluate_resource(worker, &plan, &resource, &input, &mut out);
                     }
-                    Ok(out)
+                    out
                 },
             )
             .collect();
         for p in parts {
-            findings.extend(p?);
+            findings.extend(p);
         }
         sort_findings(&mut findings);
+        report_errors(&findings);
         Ok(findings)
+    }
+
+    /// All rules of `plan` on one resource: one run of the aggregate, or,
+    /// when that fails, each rule on its own, so that an error (a builtin
+    /// given a bad value, the instruction budget, a malformed result) makes
+    /// only the rules it happened in not evaluable.
+    fn evaluate_resource(
+        &self,
+        worker: &mut Worker,
+        plan: &Plan<'_>,
+        resource: &Arc<Resource>,
+        input: &Value,
+        out: &mut Vec<Finding>,
+    ) {
+        let budget = self.limits.max_instructions;
+        let all_budget = budget.saturating_mul(plan.rules.len().max(1));
+        match worker.run(plan.aggregate, input, all_budget) {
+            Ok(all) => {
+                for (rule, key) in plan.rules.iter().zip(plan.keys) {
+                    self.collect_or_mark(rule, resource, &all[key], out);
+                }
+            }
+            Err(_) => {
+                for rule in plan.rules {
+                    match worker.run(&rule.results_path, input, budget) {
+                        Ok(value) => self.collect_or_mark(rule, resource, &value, out),
+                        Err(e) => out.push(self.evaluation_error(rule, resource, &e)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Self::collect`], or one not-evaluable finding that says what was
+    /// wrong with the rule's `results` on this resource.
+    fn collect_or_mark(
+        &self,
+        rule: &Rule,
+        resource: &Arc<Resource>,
+        value: &Value,
+        out: &mut Vec<Finding>,
+    ) {
+        let before = out.len();
+        if let Err(e) = self.collect(rule, resource, value, out) {
+            out.truncate(before);
+            out.push(self.evaluation_error(rule, resource, &e.to_string()));
+        }
+    }
+
+    /// The not-evaluable finding of a rule whose evaluation on `resource`
+    /// failed. Its evidence carries `evaluationError`, which
+    /// [`report_errors`] counts.
+    fn evaluation_error(&self, rule: &Rule, resource: &Arc<Resource>, error: &str) -> Finding {
+        let hint = if error.contains("instruction limit") {
+            format!(
+                " (the budget is {} instructions per rule and resource; raise it with --max-instructions or KVAUDIT_MAX_INSTRUCTIONS)",
+                self.limits.max_instructions
+            )
+        } else {
+            String::new()
+        };
+        let message = format!("the policy could not be evaluated on this resource: {error}{hint}");
+        Finding {
+            rule_id: rule.metadata.id.clone(),
+            severity: self.severity(rule),
+            status: Status::NotEvaluable,
+            fingerprint: Finding::fingerprint_of(&rule.metadata.id, &resource.id, ""),
+            resource: resource.clone(),
+            discriminator: String::new(),
+            evidence: Evidence::from_json(
+                serde_json::json!({"evaluationError": error, "policyFile": rule.file}).to_string(),
+            ),
+            message,
+            variant: None,
+            waiver: None,
+            baseline_state: None,
+        }
+    }
+
+    fn severity(&self, rule: &Rule) -> crate::finding::Severity {
+        self.data
+            .severity_override(&rule.metadata.id)
+            .unwrap_or(rule.metadata.severity)
     }
 
     /// Subscription rules, once per subscription that holds a vault of the
@@ -373,23 +472,61 @@ impl PolicySet {
         if rules.is_empty() {
             return Ok(out);
         }
-        let mut engine = base.clone();
+        let mut worker = Worker::Interpreter(Box::new(base.clone()));
         let query = format!("data.{SUBSCRIPTION_PACKAGE}.results");
+        let keys: Vec<Value> = rules
+            .iter()
+            .map(|r| Value::from(r.metadata.id.as_str()))
+            .collect();
+        let plan = Plan {
+            rules: &rules,
+            keys: &keys,
+            aggregate: &query,
+        };
         for (resource, input) in builder.subscription_inputs(inventory) {
-            engine.set_input(input);
-            let all = engine.eval_rule(query.clone()).map_err(|e| {
-                Error::Policy(format!(
-                    "evaluating the policies on {} failed: {}",
-                    resource.id,
-                    rego_error(&e)
-                ))
-            })?;
-            for rule in &rules {
-                let value = &all[&Value::from(rule.metadata.id.as_str())];
-                self.collect(rule, &resource, value, &mut out)?;
-            }
+            self.evaluate_resource(&mut worker, &plan, &resource, &input, &mut out);
         }
         Ok(out)
+    }
+
+    /// Every selected rule is not evaluable for a subscription whose vaults
+    /// could not be listed: none of its vaults could even be named.
+    fn unlisted_subscriptions(&self, inventory: &Inventory) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for s in &inventory.subscriptions {
+            let Some(reason) = s.vault_list_problem() else {
+                continue;
+            };
+            let resource = Arc::new(Resource {
+                id: format!("/subscriptions/{}", s.subscription.subscription_id),
+                kind: "Microsoft.Resources/subscriptions".into(),
+                name: s
+                    .subscription
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| s.subscription.subscription_id.clone()),
+                subscription_id: s.subscription.subscription_id.to_ascii_lowercase(),
+            });
+            for rule in &self.rules {
+                out.push(Finding {
+                    rule_id: rule.metadata.id.clone(),
+                    severity: self.severity(rule),
+                    status: Status::NotEvaluable,
+                    fingerprint: Finding::fingerprint_of(&rule.metadata.id, &resource.id, "vault-list"),
+                    resource: resource.clone(),
+                    discriminator: "vault-list".into(),
+                    message: format!(
+                        "the vaults of subscription {} could not be listed ({reason}), so none of them was judged",
+                        s.subscription.subscription_id
+                    ),
+                    variant: None,
+                    evidence: None,
+                    waiver: None,
+                    baseline_state: None,
+                });
+            }
+        }
+        out
     }
 
     /// Turns one `results` value into findings. A rule that gives no verdict
@@ -401,10 +538,7 @@ impl PolicySet {
         value: &Value,
         out: &mut Vec<Finding>,
     ) -> Result<(), Error> {
-        let severity = self
-            .data
-            .severity_override(&rule.metadata.id)
-            .unwrap_or(rule.metadata.severity);
+        let severity = self.severity(rule);
         let items: Vec<&Value> = match value {
             Value::Set(s) => s.iter().collect(),
             Value::Array(a) => a.iter().collect(),
@@ -532,24 +666,39 @@ pub fn forbid_network(f: &PolicyFile) -> Result<(), Error> {
     Ok(())
 }
 
-/// An engine with kvaudit's settings: Rego v1, strict builtin errors off
-/// (so a bad input value makes a rule undefined, not the run fail). Only the
-/// builtins compiled in are available: no `http.send`, so policies cannot
-/// reach the network.
-pub fn new_engine() -> Engine {
-    Engine::new()
-}
-
 /// Vaults per worker task: enough tasks to balance the cores.
 fn chunk_size(vaults: usize) -> usize {
     let tasks = rayon::current_num_threads().max(1) * 16;
     vaults.div_ceil(tasks).clamp(16, 1024)
 }
 
-/// What one worker thread evaluates with.
-enum Worker {
-    Vm(Box<regorus::rvm::vm::RegoVM>),
-    Interpreter(Box<Engine>),
+/// What [`PolicySet::evaluate_resource`] runs: the rules, their keys in the
+/// aggregate's result, and the aggregate's path.
+struct Plan<'a> {
+    rules: &'a [&'a Rule],
+    keys: &'a [Value],
+    aggregate: &'a str,
+}
+
+/// One warning per rule whose evaluation failed somewhere, with the count
+/// and the first message: the findings carry every one.
+fn report_errors(findings: &[Finding]) {
+    let mut by_rule: BTreeMap<&str, (usize, &Finding)> = BTreeMap::new();
+    for f in findings.iter().filter(|f| {
+        f.status == Status::NotEvaluable
+            && f.evidence
+                .as_ref()
+                .is_some_and(|e| e.text().starts_with("{\"evaluationError\""))
+    }) {
+        by_rule.entry(f.rule_id.as_str()).or_insert((0, f)).0 += 1;
+    }
+    for (rule, (n, first)) in by_rule {
+        tracing::warn!(
+            "{rule}: evaluation failed on {n} resource(s), reported not evaluable; first on {}: {}",
+            first.resource.name,
+            first.message
+        );
+    }
 }
 
 fn trim_data(package: &str) -> String {

@@ -107,27 +107,71 @@ impl InputBuilder {
         }
     }
 
-    /// Evaluates `data.kvaudit.precompute.subscription_alert_facts` once per
-    /// subscription and stores it as `input.subscription.alertFacts`: what
-    /// every alert rule needs about each alert that does not depend on the
-    /// vault, so it is not recomputed for each vault. A library without that
-    /// rule simply gets no cache.
+    /// Evaluates `data.kvaudit.precompute.subscription_alert_facts` and
+    /// `subscription_alert_index` once per subscription and stores them as
+    /// `input.subscription.alertFacts` and `alertIndex`: what every alert
+    /// rule needs about each alert that does not depend on the vault, and
+    /// which alerts each vault must look at. A library without those rules
+    /// simply gets no cache.
+    ///
+    /// When the precompute fails on a subscription (a malformed alert), its
+    /// alerts are recorded as unreadable with the engine's message, so the
+    /// alert rules of its vaults are not evaluable rather than judged
+    /// another way; the other subscriptions keep their cache.
     pub fn precompute_alert_facts(&mut self, engine: &mut regorus::Engine) {
-        const RULE: &str = "data.kvaudit.precompute.subscription_alert_facts";
-        for sub in self.subscriptions.values_mut() {
+        const RULES: [(&str, &str); 2] = [
+            (
+                "data.kvaudit.precompute.subscription_alert_facts",
+                "alertFacts",
+            ),
+            (
+                "data.kvaudit.precompute.subscription_alert_index",
+                "alertIndex",
+            ),
+        ];
+        for (id, sub) in self.subscriptions.iter_mut() {
             let mut input = BTreeMap::new();
             input.insert(Value::from("subscription"), sub.clone());
             input.insert(Value::from("actionGroups"), self.action_groups.clone());
             engine.set_input(Value::from(input));
-            let facts = match engine.eval_rule(RULE.to_string()) {
-                Ok(f) => f,
-                Err(e) => {
-                    tracing::debug!("no alert facts precomputed: {e}");
-                    return;
+            let mut computed = Vec::new();
+            let mut failure = None;
+            for (rule, key) in RULES {
+                match engine.eval_rule(rule.to_string()) {
+                    Ok(v @ Value::Object(_)) => computed.push((key, v)),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let text = super::engine::rego_error(&e).to_string();
+                        if text.contains("not a valid rule path") {
+                            // A custom library without the precompute package.
+                            continue;
+                        }
+                        failure = Some(text);
+                        break;
+                    }
                 }
+            }
+            let Ok(obj) = sub.as_object_mut() else {
+                continue;
             };
-            if let (Value::Object(_), Ok(obj)) = (&facts, sub.as_object_mut()) {
-                obj.insert(Value::from("alertFacts"), facts);
+            match failure {
+                None => {
+                    for (key, v) in computed {
+                        obj.insert(Value::from(key), v);
+                    }
+                }
+                Some(text) => {
+                    tracing::warn!(
+                        "activity-log alerts of subscription {id} could not be prepared for the alert rules: {text}"
+                    );
+                    obj.insert(
+                        Value::from("activityLogAlerts"),
+                        Value::from(json!({
+                            "status": "error",
+                            "error": {"code": "PolicyEvaluationError", "message": format!("the policy library could not process them: {text}")},
+                        })),
+                    );
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod metadata;
 pub mod selection;
 pub mod source;
 pub mod testing;
+pub mod worker;
 
 pub use engine::PolicySet;
 pub use metadata::RuleMetadata;
