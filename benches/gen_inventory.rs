@@ -169,6 +169,12 @@ fn main() {
             "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"
         );
         let kind = r.below(10);
+        // At the limits, the first vault of each subscription is the heavy
+        // one (keys, secrets) and the second the noisy public one, whose
+        // audit events reach the workspace.
+        let heavy = limits && v / subs == 0;
+        let noisy = limits && v / subs == 1;
+        let kind = if noisy { 5 } else { kind };
         let (workspace, log) = match kind {
             0 => ("", json!({"category": "AuditEvent", "enabled": false})),
             1 => ("", json!({"category": "AuditEvent", "enabled": true})),
@@ -200,10 +206,6 @@ fn main() {
         } else {
             settings
         };
-        // At the limits, the first vault of each subscription is the heavy
-        // one (keys, secrets) and the second the noisy public one.
-        let heavy = limits && v / subs == 0;
-        let noisy = limits && v / subs == 1;
         let mut unauthorized = vec![
             json!({"callerIp": format!("10.{}.{}.{}", v % 200, r.below(250), r.below(250)),
             "client": "azsdk-net-Security.KeyVault.Secrets/4.6.0", "identity": {}, "count": 20 + r.below(50),

@@ -25,33 +25,49 @@ index := input.subscription.alertIndex if {
 # in_scope(target): positions (in `alerts`) of the alerts one of whose
 # scopes is the target's subscription, resource group or the target itself:
 # the only scopes an activity-log alert can have that cover it.
-in_scope(target) := sort({i |
+in_scope(target) := positions(index.byScope, target)
+
+positions(by_scope, target) := sort({i |
 	some sc in lib.covering_scopes(target)
-	some i in object.get(index.byScope, sc, [])
+	some i in object.get(by_scope, sc, [])
 })
 
-# live(target): [name, facts] of each live alert whose scope covers target.
-live(target) := [[alerts[i].name, f] |
-	some i in in_scope(target)
-	f := facts[alerts[i].id]
-	f.live
+# covering(target, event): positions of the live alerts that notify someone
+# of `event` on `target`, in list order. For the operations of
+# data.kvaudit.events.templates this is a lookup per covering scope (plus
+# the few alerts whose condition names a resource group or resource);
+# other operations are matched against each live alert in scope.
+covering(target, event) := sort({i |
+	some sc in lib.covering_scopes(target)
+	some i in object.get(index.coverBy, concat(" ", [sc, event.operationname]), [])
+} | {i |
+	some i in positions(index.residualLiveByScope, target)
+	lib.fact_matches(index.facts[i], event)
+}) if {
+	data.kvaudit.events.templates[event.operationname]
+} else := [i |
+	some i in positions(index.liveByScope, target)
+	lib.fact_matches(index.facts[i], event)
 ]
 
-# vault_live: live(input.vault.id), once per vault.
-vault_live := live(input.vault.id)
+# ranked(uncovered, target): [rank, position] of every alert in scope or
+# matching an uncovered operation, nearest first.
+#
+# A failing result explains the alerts nearest to covering the operations,
+# at most this many; the others are counted. Nearness, cheapest first to
+# compute from the index: 0 in scope and matching an uncovered operation
+# (so disabled, filtered or without a usable action group), 1 matching but
+# scoped elsewhere, 2 in scope with another condition.
+max_examined := 10
 
-# How many alerts that match an uncovered operation but are scoped elsewhere
-# a failing result examines (the rest are only counted): a subscription
-# with one alert per vault would otherwise explain all of them on every vault.
-max_out_of_scope := 10
+ranked(uncovered, target) := sort(array.concat(
+	[[near_rank(i, matching), i] | some i in scoped],
+	[[1, i] | some i in matching; not i in scoped],
+)) if {
+	scoped := {i | some i in in_scope(target)}
+	matching := {i | some op in uncovered; some i in object.get(index.byOperation, lower(op), [])}
+}
 
-out_of_scope_matching(uncovered, target) := sort({i |
-	scoped := {j | some j in in_scope(target)}
-	some op in uncovered
-	some i in object.get(index.byOperation, lower(op), [])
-	not i in scoped
-})
+near_rank(i, matching) := 0 if i in matching
 
-candidate_positions(uncovered, target) := sort(array.concat(in_scope(target), array.slice(out_of_scope_matching(uncovered, target), 0, max_out_of_scope)))
-
-out_of_scope_not_shown(uncovered, target) := max([0, count(out_of_scope_matching(uncovered, target)) - max_out_of_scope])
+else := 2

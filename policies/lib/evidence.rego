@@ -36,3 +36,21 @@ logs_unevaluable_reason := msg if {
 
 logs_readable if input.auditLogs.status in {"ok", "partial"}
 
+
+# ---------------------------------------------------------------------------
+# Per-vault constants of the anomaly rules, computed once per vault rather
+# than once per caller group (a public vault can have thousands).
+# ---------------------------------------------------------------------------
+
+# window_ns: [start, end] of the configured window in nanoseconds; the window
+# ends where the evidence ends.
+window_ns := [end - data.config.windowHours * 3600000000000, end] if {
+	end := time.parse_rfc3339_ns(input.auditLogs.windowEnd)
+}
+
+# allow_list_empty: no allow-list entry at all, so no caller is allowed.
+allow_list_empty if {
+	count(object.get(data.config, ["allowList", "ips"], [])) == 0
+	count(object.get(data.config, ["allowList", "objectIds"], [])) == 0
+	count(object.get(data.config, ["allowList", "appIds"], [])) == 0
+}

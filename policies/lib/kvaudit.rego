@@ -124,11 +124,10 @@ unread_text(c) := sprintf("could not be read: %v", [error_text(c)]) if {
 # in_window(ts) holds when an RFC 3339 timestamp lies within the configured
 # window, which ends where the evidence ends.
 in_window(ts) if {
-	window_ns := config.windowHours * 3600000000000
-	end := time.parse_rfc3339_ns(input.auditLogs.windowEnd)
+	bounds := data.kvaudit.evidence.window_ns
 	t := time.parse_rfc3339_ns(ts)
-	t > end - window_ns
-	t <= end
+	t > bounds[0]
+	t <= bounds[1]
 }
 
 # ---------------------------------------------------------------------------
@@ -196,9 +195,15 @@ identity_allowed(identity) if {
 }
 
 # allowed(group) holds when an evidence group's caller is allow-listed.
-allowed(group) if ip_allowed(group.callerIp)
+allowed(group) if {
+	not data.kvaudit.evidence.allow_list_empty
+	ip_allowed(group.callerIp)
+}
 
-allowed(group) if identity_allowed(object.get(group, "identity", {}))
+allowed(group) if {
+	not data.kvaudit.evidence.allow_list_empty
+	identity_allowed(object.get(group, "identity", {}))
+}
 
 # identity_label names the caller: UPN, else app id, else object id, else
 # "anonymous".
@@ -440,19 +445,39 @@ covering_scopes(id) := {concat("/", array.slice(parts, 0, 3)), concat("/", array
 	parts := split(n, "/")
 }
 
-# alert_index_of(alerts, facts) indexes a subscription's alerts by position:
-# byScope[normalised scope] lists the alerts with that scope, and
-# byOperation[lower-case operation] those whose vault-independent conditions
-# match that operation's event (data.kvaudit.events.templates).
+# alert_index_of(alerts, facts) indexes a subscription's alerts by position
+# (their place in the list): facts[i] are the facts of alert i; byScope
+# [normalised scope] lists the alerts with that scope and liveByScope the
+# live ones among them; byOperation[lower-case operation] lists those whose
+# vault-independent conditions match that operation's event
+# (data.kvaudit.events.templates). A vault then looks up its three possible
+# covering scopes instead of reading every alert.
 alert_index_of(alerts, facts) := {
-	"byScope": {sc: [i | some i, a in alerts; sc in facts[a.id].scopes] |
-		some other in alerts
-		some sc in facts[other.id].scopes
-	},
+	"facts": [facts[a.id] | some a in alerts],
+	"byScope": grouped(scoped),
+	"liveByScope": grouped([pair | some pair in scoped; facts[alerts[pair[1]].id].live]),
 	"byOperation": {op: [i | some i, a in alerts; facts[a.id].matches[op] == true] |
 		some op, _ in data.kvaudit.events.templates
 	},
+	# "scope operation": the live alerts with that scope whose whole
+	# condition matches that operation on any resource under the scope.
+	"coverBy": grouped([[concat(" ", [pair[0], op]), pair[1]] |
+		some pair in scoped
+		f := facts[alerts[pair[1]].id]
+		f.live
+		f.residual == []
+		some op, matched in f.matches
+		matched == true
+	]),
+	# The live alerts whose condition names a resource group or resource:
+	# matched per target.
+	"residualLiveByScope": grouped([pair | some pair in scoped; f := facts[alerts[pair[1]].id]; f.live; f.residual != []]),
+} if {
+	scoped := [[sc, i] | some i, a in alerts; some sc in {x | some x in facts[a.id].scopes}]
 }
+
+# grouped(pairs): {key: [values]} of [key, value] pairs, in one sort.
+grouped(pairs) := {entry[0]: entry[1] | some entry in group_by_key([p[1] | some p in pairs], [p[0] | some p in pairs])}
 
 # live_alerts(alerts, target) pairs each alert that could notify anyone about
 # `target` with its facts: enabled, no filtering leaf, a usable action group
@@ -543,19 +568,9 @@ alert_results(operations, events, target) := {r} if {
 } else := coverage_results(operations, events, target, alert_coverage(operations, events, target))
 
 # alert_coverage: operation -> names of the alerts that cover it.
-alert_coverage(operations, events, target) := {op: [pair[0] | some pair in live; fact_matches(pair[1], events[op])] |
-	live := live_for(target)
+alert_coverage(operations, events, target) := {op: [lib_alerts[i].name | some i in data.kvaudit.alerting.covering(target, events[op])] |
 	some op in operations
 }
-
-# live_for(target): the live alerts covering target, found through the
-# subscription's alert index (data.kvaudit.alerting), so a vault looks only
-# at the alerts scoped to its subscription, resource group or itself. For
-# the vault under evaluation they are computed once however many alert
-# rules ask.
-live_for(target) := data.kvaudit.alerting.vault_live if {
-	norm_id(target) == norm_id(input.vault.id)
-} else := data.kvaudit.alerting.live(target)
 
 # (Written with a count, not `every`: regorus 0.14.1's VM evaluates this
 # `every` in an else-chained function as true when it is false.)
@@ -573,37 +588,37 @@ coverage_results(operations, events, target, coverage) := {r} if {
 	r := {
 		"status": "not_evaluable",
 		"message": sprintf("%v not covered by a usable alert, but action groups could not be read: %v", [concat(" and ", uncovered), error_text(input.actionGroups)]),
-		"evidence": {"uncovered": uncovered, "candidates": alert_candidates(uncovered, events, target)},
+		"evidence": {"uncovered": uncovered, "candidates": [candidate(lib_alerts[p[1]], uncovered, events, target) |
+			some j, p in data.kvaudit.alerting.ranked(uncovered, target)
+			j < data.kvaudit.alerting.max_examined
+		]},
 	}
 } else := {r} if {
 	uncovered := [op | some op in operations; count(coverage[op]) == 0]
-	candidates := alert_candidates(uncovered, events, target)
+	ranked := data.kvaudit.alerting.ranked(uncovered, target)
+	candidates := [candidate(lib_alerts[p[1]], uncovered, events, target) |
+		some j, p in ranked
+		j < data.kvaudit.alerting.max_examined
+	]
+	unexamined := max([0, count(ranked) - data.kvaudit.alerting.max_examined])
 	r := {
 		"status": "fail",
-		"message": sprintf("no usable activity-log alert covers %v%v", [concat(" and ", uncovered), near_misses(candidates)]),
+		"message": sprintf("no usable activity-log alert covers %v%v%v", [concat(" and ", uncovered), near_misses(candidates), unexamined_text(unexamined)]),
 		"evidence": {
 			"uncovered": uncovered,
 			"candidates": candidates,
 			"alerts": count(lib_alerts),
-			"notShown": data.kvaudit.alerting.out_of_scope_not_shown(uncovered, target),
+			"notExamined": unexamined,
 		},
 	}
 }
 
 lib_alerts := list(input.subscription.activityLogAlerts.value)
 
-# alert_candidates: why each alert that could matter does not cover the
-# uncovered operations: every alert whose scope covers the target, and the
-# first few (data.kvaudit.alerting.max_out_of_scope) whose condition matches
-# an uncovered operation but whose scope does not cover the target. Alerts
-# that are neither are not examined (their number is in the evidence).
-# Each candidate has a rank: 0 matches and is in scope but cannot notify
-# (disabled, filtered, no usable action group), 1 matches elsewhere, 2 is in
-# scope with another condition.
-alert_candidates(uncovered, events, target) := [candidate(lib_alerts[i], uncovered, events, target) |
-	some i in data.kvaudit.alerting.candidate_positions(uncovered, target)
-]
-
+# The candidates of a failing result: why each of the alerts nearest to
+# covering the uncovered operations does not (data.kvaudit.alerting.ranked:
+# in scope, or matching an operation elsewhere; at most max_examined).
+# Alerts that are neither are not examined; the evidence counts them.
 candidate(a, uncovered, events, target) := {
 	"alert": a.name,
 	"id": a.id,
@@ -647,6 +662,10 @@ near_miss_text(c) := sprintf("'%v' %v", [c.alert, concat(", ", {p | some p in c.
 more_text(0) := ""
 
 more_text(n) := sprintf("; %v more in the evidence", [n]) if n > 0
+
+unexamined_text(0) := ""
+
+unexamined_text(n) := sprintf(" (%v further alert(s) in scope or for these operations not examined)", [n]) if n > 0
 
 # vault_event(op, vault_id) is the event of operation op on the vault itself
 # (resourceId = the vault): kv/admin-alert.

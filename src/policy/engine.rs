@@ -21,6 +21,8 @@ use crate::inventory::Inventory;
 const AGGREGATE_PACKAGE: &str = "kvaudit_internal.aggregate";
 /// The same for subscription rules.
 const SUBSCRIPTION_PACKAGE: &str = "kvaudit_internal.aggregate_subscription";
+/// The generated package that gathers `data.kvaudit.precompute`.
+const PRECOMPUTE_PACKAGE: &str = "kvaudit_internal.precompute";
 
 /// A rule: its package and metadata.
 #[derive(Debug, Clone)]
@@ -279,6 +281,22 @@ impl PolicySet {
                 .add_policy(format!("<kvaudit>/{scope}-aggregate.rego"), text)
                 .map_err(|e| rego_error(&e))?;
         }
+        // The per-subscription precompute, when the library has it.
+        if engine
+            .get_packages()
+            .map_err(|e| rego_error(&e))?
+            .iter()
+            .any(|p| p == "data.kvaudit.precompute")
+        {
+            engine
+                .add_policy(
+                    "<kvaudit>/precompute.rego".into(),
+                    format!(
+                        "package {PRECOMPUTE_PACKAGE}\n\n# A variable key keeps `result` one partial-object rule.\nresult[k] := v if {{\n\tk := \"alertFacts\"\n\tv := data.kvaudit.precompute.subscription_alert_facts\n}}\n\nresult[k] := v if {{\n\tk := \"alertIndex\"\n\tv := data.kvaudit.precompute.subscription_alert_index\n}}\n"
+                    ),
+                )
+                .map_err(|e| rego_error(&e))?;
+        }
         // Prepare once here, so worker clones do not each analyse the modules.
         engine.set_input(Value::new_object());
         if !self.scoped("vault").is_empty() {
@@ -296,11 +314,21 @@ impl PolicySet {
     /// resource) pairs it happened on not evaluable, with the engine's
     /// message (see [`PolicySet::evaluate_resource`]).
     pub fn evaluate(&self, inventory: &Inventory) -> Result<Vec<Finding>, Error> {
+        let started = std::time::Instant::now();
         let mut builder = InputBuilder::new(inventory);
         let base = self.evaluation_engine()?;
-        if self.precompute {
-            builder.precompute_alert_facts(&mut base.clone());
+        // Only when a selected rule reads the alerts.
+        if self.precompute
+            && self
+                .needs()
+                .contains(&super::metadata::Input::ActivityLogAlerts)
+        {
+            self.precompute_subscriptions(&mut builder, &base)?;
         }
+        tracing::debug!(
+            "policies prepared and alert facts precomputed in {} ms",
+            started.elapsed().as_millis()
+        );
         let mut findings = self.evaluate_subscriptions(&builder, &base, inventory)?;
         findings.extend(self.unlisted_subscriptions(inventory));
         let vault_rules = self.scoped("vault");
@@ -370,9 +398,70 @@ impl PolicySet {
         for p in parts {
             findings.extend(p);
         }
+        tracing::debug!(
+            "{} vault(s) evaluated in {} ms",
+            inventory.vaults.len(),
+            started.elapsed().as_millis()
+        );
         sort_findings(&mut findings);
         report_errors(&findings);
         Ok(findings)
+    }
+
+    /// Runs `data.kvaudit.precompute` once per subscription, on the VM (or
+    /// the interpreter), subscriptions in parallel, and hands the results to
+    /// the input builder. A library without that package gets no cache.
+    fn precompute_subscriptions(
+        &self,
+        builder: &mut InputBuilder,
+        base: &Engine,
+    ) -> Result<(), Error> {
+        if !base
+            .get_packages()
+            .map_err(|e| rego_error(&e))?
+            .iter()
+            .any(|p| p == &format!("data.{PRECOMPUTE_PACKAGE}"))
+        {
+            return Ok(());
+        }
+        let engine = base;
+        let entry = format!("data.{PRECOMPUTE_PACKAGE}.result");
+        let inputs = builder.precompute_inputs();
+        let make: Box<dyn Fn() -> Worker + Sync> = match self.evaluator {
+            Evaluator::Interpreter => Box::new(|| Worker::Interpreter(Box::new(engine.clone()))),
+            Evaluator::Vm => {
+                let compiled = engine
+                    .clone()
+                    .compile_with_entrypoint(&entry.as_str().into())
+                    .map_err(|e| rego_error(&e))?;
+                let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+                    &compiled,
+                    &[entry.as_str()],
+                )
+                .map_err(|e| Error::Rego(rego_error_line(&e.to_string())))?;
+                let data = Value::from(self.data.document.clone());
+                Box::new(move || {
+                    Worker::Vm(Box::new(new_vm(
+                        compiled.clone(),
+                        program.clone(),
+                        data.clone(),
+                    )))
+                })
+            }
+        };
+        // Precompute is not budgeted per rule: it is the library's own work,
+        // linear in the subscription's alerts.
+        let results: Vec<(String, Result<Value, String>)> = inputs
+            .into_par_iter()
+            .map_init(&make, |worker, (id, input)| {
+                let r = worker.run(&entry, &input, usize::MAX);
+                (id, r)
+            })
+            .collect();
+        for (id, r) in results {
+            builder.apply_precompute(&id, r);
+        }
+        Ok(())
     }
 
     /// All rules of `plan` on one resource: one run of the aggregate, or,
@@ -395,7 +484,11 @@ impl PolicySet {
                     self.collect_or_mark(rule, resource, &all[key], out);
                 }
             }
-            Err(_) => {
+            Err(e) => {
+                tracing::debug!(
+                    "all rules at once failed on {}, evaluating them one by one: {e}",
+                    resource.name
+                );
                 for rule in plan.rules {
                     match worker.run(&rule.results_path, input, budget) {
                         Ok(value) => self.collect_or_mark(rule, resource, &value, out),

@@ -107,71 +107,52 @@ impl InputBuilder {
         }
     }
 
-    /// Evaluates `data.kvaudit.precompute.subscription_alert_facts` and
-    /// `subscription_alert_index` once per subscription and stores them as
-    /// `input.subscription.alertFacts` and `alertIndex`: what every alert
-    /// rule needs about each alert that does not depend on the vault, and
-    /// which alerts each vault must look at. A library without those rules
-    /// simply gets no cache.
+    /// The input of the per-subscription precompute
+    /// (`data.kvaudit.precompute`), for each subscription: `subscription`
+    /// and `actionGroups`.
+    pub fn precompute_inputs(&self) -> Vec<(String, Value)> {
+        self.subscriptions
+            .iter()
+            .map(|(id, sub)| {
+                let mut input = BTreeMap::new();
+                input.insert(Value::from("subscription"), sub.clone());
+                input.insert(Value::from("actionGroups"), self.action_groups.clone());
+                (id.clone(), Value::from(input))
+            })
+            .collect()
+    }
+
+    /// Stores what `data.kvaudit.precompute` gave for subscription `id`: its
+    /// `alertFacts` and `alertIndex` (what every alert rule needs about each
+    /// alert that does not depend on the vault, and which alerts each vault
+    /// must look at) go into `input.subscription`.
     ///
-    /// When the precompute fails on a subscription (a malformed alert), its
+    /// When the precompute failed on a subscription (a malformed alert), its
     /// alerts are recorded as unreadable with the engine's message, so the
     /// alert rules of its vaults are not evaluable rather than judged
     /// another way; the other subscriptions keep their cache.
-    pub fn precompute_alert_facts(&mut self, engine: &mut regorus::Engine) {
-        const RULES: [(&str, &str); 2] = [
-            (
-                "data.kvaudit.precompute.subscription_alert_facts",
-                "alertFacts",
-            ),
-            (
-                "data.kvaudit.precompute.subscription_alert_index",
-                "alertIndex",
-            ),
-        ];
-        for (id, sub) in self.subscriptions.iter_mut() {
-            let mut input = BTreeMap::new();
-            input.insert(Value::from("subscription"), sub.clone());
-            input.insert(Value::from("actionGroups"), self.action_groups.clone());
-            engine.set_input(Value::from(input));
-            let mut computed = Vec::new();
-            let mut failure = None;
-            for (rule, key) in RULES {
-                match engine.eval_rule(rule.to_string()) {
-                    Ok(v @ Value::Object(_)) => computed.push((key, v)),
-                    Ok(_) => {}
-                    Err(e) => {
-                        let text = super::engine::rego_error(&e).to_string();
-                        if text.contains("not a valid rule path") {
-                            // A custom library without the precompute package.
-                            continue;
-                        }
-                        failure = Some(text);
-                        break;
-                    }
+    pub fn apply_precompute(&mut self, id: &str, result: Result<Value, String>) {
+        let Some(Ok(obj)) = self.subscriptions.get_mut(id).map(Value::as_object_mut) else {
+            return;
+        };
+        match result {
+            Ok(Value::Object(computed)) => {
+                for (k, v) in computed.iter() {
+                    obj.insert(k.clone(), v.clone());
                 }
             }
-            let Ok(obj) = sub.as_object_mut() else {
-                continue;
-            };
-            match failure {
-                None => {
-                    for (key, v) in computed {
-                        obj.insert(Value::from(key), v);
-                    }
-                }
-                Some(text) => {
-                    tracing::warn!(
-                        "activity-log alerts of subscription {id} could not be prepared for the alert rules: {text}"
-                    );
-                    obj.insert(
-                        Value::from("activityLogAlerts"),
-                        Value::from(json!({
-                            "status": "error",
-                            "error": {"code": "PolicyEvaluationError", "message": format!("the policy library could not process them: {text}")},
-                        })),
-                    );
-                }
+            Ok(_) => {}
+            Err(text) => {
+                tracing::warn!(
+                    "activity-log alerts of subscription {id} could not be prepared for the alert rules: {text}"
+                );
+                obj.insert(
+                    Value::from("activityLogAlerts"),
+                    Value::from(json!({
+                        "status": "error",
+                        "error": {"code": "PolicyEvaluationError", "message": format!("the policy library could not process them: {text}")},
+                    })),
+                );
             }
         }
     }
