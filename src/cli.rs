@@ -188,6 +188,11 @@ pub struct AzureArgs {
     /// Log Analytics query endpoint. Plain http only to a loopback address.
     #[arg(long, env = "KVAUDIT_LOG_ANALYTICS_ENDPOINT", value_name = "URL")]
     pub log_analytics_endpoint: Option<String>,
+
+    /// Azure Monitor metrics batch endpoint (metrics:getBatch) for every region; default: the vault's
+    /// regional host, or the ARM endpoint when that is a loopback emulator. Plain http only to loopback.
+    #[arg(long, env = "KVAUDIT_METRICS_ENDPOINT", value_name = "URL")]
+    pub metrics_endpoint: Option<String>,
 }
 
 /// Where the policies and their data come from.

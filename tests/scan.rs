@@ -305,10 +305,15 @@ fn requests_are_the_minimum() {
     assert_eq!(n("key"), 2, "{kinds:?}");
     // kv-app-01's four secrets come in two pages.
     assert_eq!(n("secrets"), 10, "{kinds:?}");
-    assert_eq!(n("metrics"), 9, "{kinds:?}");
+    // ServiceApiHit through metrics:getBatch, not one ARM read per vault: one
+    // call for subscription A's five vaults; subscription B's four fail as
+    // a batch because kv-sandbox-01's metrics are refused, so the batch is
+    // halved (2 + 2) and the refused pair again (1 + 1): 1 + 5 calls.
+    assert_eq!(n("metrics"), 0, "{kinds:?}");
+    assert_eq!(n("metrics-batch"), 6, "{kinds:?}");
     assert_eq!(
         total,
-        1 + 2 + 4 + 2 + 9 + 9 + 2 + 10 + 9 + 1 + 4 + 8,
+        1 + 2 + 4 + 2 + 9 + 9 + 2 + 10 + 6 + 1 + 4 + 8,
         "{kinds:?}"
     );
 }
@@ -336,6 +341,7 @@ fn a_scan_reads_only_what_the_selected_rules_need() {
         "key",
         "secrets",
         "metrics",
+        "metrics-batch",
         "pricings",
         "scheduledQueryRules",
     ] {

@@ -115,6 +115,10 @@ fn retryable(status: StatusCode) -> bool {
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     let secs: f64 = v.trim().parse().ok()?;
+    // `NaN` or `inf` would panic in from_secs_f64: ignore the header then.
+    if !secs.is_finite() {
+        return None;
+    }
     Some(Duration::from_secs_f64(secs.clamp(0.0, 120.0)))
 }
 
@@ -145,15 +149,35 @@ impl AzureClient {
         &self.endpoints
     }
 
-    /// Gets both tokens (ARM and Log Analytics) now: a credential problem
-    /// stops the run before any request, with what to do, and a short-lived
-    /// federated token cannot expire midway.
-    pub async fn authenticate(&self) -> Result<(), AzureError> {
+    /// Gets the tokens (ARM, Log Analytics, and metrics when `metrics`) now:
+    /// a credential problem stops the run before any request, with what to
+    /// do, and a short-lived federated token cannot expire midway.
+    pub async fn authenticate(&self, metrics: bool) -> Result<(), AzureError> {
         self.tokens.token(&self.endpoints.arm_scope).await?;
         self.tokens
             .token(&self.endpoints.log_analytics_scope)
             .await?;
+        if metrics {
+            self.tokens.token(&self.endpoints.metrics_scope).await?;
+        }
         Ok(())
+    }
+
+    /// `POST {metrics host}/subscriptions/{s}/metrics:getBatch?{query}` with
+    /// `{"resourceids": [...]}` (at most 50, all in that subscription and
+    /// region). Not an ARM call: it does not draw on ARM's read bucket.
+    pub async fn metrics_batch(
+        &self,
+        region: &str,
+        subscription: &str,
+        query: &str,
+        resource_ids: &[String],
+    ) -> Result<Vec<u8>, AzureError> {
+        let mut url = self.endpoints.metrics_batch_url(region, subscription)?;
+        url.set_query(Some(query));
+        let body = serde_json::json!({ "resourceids": resource_ids });
+        self.send(Method::POST, url, Some(body), Audience::Metrics)
+            .await
     }
 
     /// `GET` an ARM path (relative to the ARM endpoint, with its query).
@@ -303,6 +327,7 @@ impl AzureClient {
                 &self.endpoints.log_analytics_scope,
                 self.options.query_timeout,
             ),
+            Audience::Metrics => (&self.endpoints.metrics_scope, self.options.arm_timeout),
         };
         if url.scheme() != "https" && !is_loopback(&url) {
             return Err(AzureError::Config(format!(
@@ -327,9 +352,10 @@ impl AzureClient {
                     .bearer_auth(&token)
                     .timeout(timeout);
                 if let Some(b) = &body {
-                    req = req
-                        .json(b)
-                        .header("Prefer", format!("wait={}", timeout.as_secs().min(600)));
+                    req = req.json(b);
+                    if audience == Audience::LogAnalytics {
+                        req = req.header("Prefer", format!("wait={}", timeout.as_secs().min(600)));
+                    }
                 }
                 match req.send().await {
                     Ok(resp) => {
@@ -408,6 +434,7 @@ impl AzureClient {
 enum Audience {
     Arm,
     LogAnalytics,
+    Metrics,
 }
 
 #[cfg(test)]
@@ -433,6 +460,10 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
         h.insert("retry-after", "9999".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(120)));
+        for bad in ["NaN", "inf", "-inf", "soon"] {
+            h.insert("retry-after", bad.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "{bad}");
+        }
         assert!(retryable(StatusCode::TOO_MANY_REQUESTS) && retryable(StatusCode::BAD_GATEWAY));
         assert!(!retryable(StatusCode::FORBIDDEN) && !retryable(StatusCode::NOT_FOUND));
     }

@@ -40,6 +40,25 @@ impl Cloud {
         }
     }
 
+    /// The DNS suffix of the regional Azure Monitor metrics hosts
+    /// (`{region}.metrics.monitor.azure.com`), which serve `metrics:getBatch`.
+    pub fn metrics_suffix(self) -> &'static str {
+        match self {
+            Cloud::Public => "metrics.monitor.azure.com",
+            Cloud::Usgov => "metrics.monitor.azure.us",
+            Cloud::China => "metrics.monitor.azure.cn",
+        }
+    }
+
+    /// Token scope for the metrics batch API (not ARM's audience).
+    pub fn metrics_scope(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://metrics.monitor.azure.com/.default",
+            Cloud::Usgov => "https://metrics.monitor.azure.us/.default",
+            Cloud::China => "https://metrics.monitor.azure.cn/.default",
+        }
+    }
+
     /// Token scope for the Log Analytics query API.
     pub fn log_analytics_scope(self) -> &'static str {
         match self {
@@ -50,13 +69,28 @@ impl Cloud {
     }
 }
 
-/// The endpoints of one scan, after `--arm-endpoint`/`--log-analytics-endpoint`.
+/// The endpoints of one scan, after `--arm-endpoint`/`--log-analytics-endpoint`
+/// and `--metrics-endpoint`.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     pub arm: Url,
     pub log_analytics: Url,
+    pub metrics: MetricsEndpoint,
     pub arm_scope: String,
     pub log_analytics_scope: String,
+    pub metrics_scope: String,
+}
+
+/// Where `metrics:getBatch` goes: the host of the vaults' region (the API
+/// answers only for resources in its own region), or one fixed endpoint (an
+/// emulator, a private link).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricsEndpoint {
+    /// `https://{region}.{suffix}/`.
+    Regional {
+        suffix: String,
+    },
+    Fixed(Url),
 }
 
 impl Endpoints {
@@ -72,12 +106,55 @@ impl Endpoints {
             "--log-analytics-endpoint",
             log_analytics.unwrap_or(cloud.log_analytics_endpoint()),
         )?;
+        // An ARM emulator on loopback serves the metrics too, unless told
+        // otherwise: existing emulator setups keep working.
+        let metrics = if is_loopback(&arm) {
+            MetricsEndpoint::Fixed(arm.clone())
+        } else {
+            MetricsEndpoint::Regional {
+                suffix: cloud.metrics_suffix().to_string(),
+            }
+        };
         Ok(Endpoints {
             arm,
             log_analytics,
+            metrics,
             arm_scope: cloud.arm_scope().to_string(),
             log_analytics_scope: cloud.log_analytics_scope().to_string(),
+            metrics_scope: cloud.metrics_scope().to_string(),
         })
+    }
+
+    /// `--metrics-endpoint` (or `KVAUDIT_METRICS_ENDPOINT`): one endpoint for
+    /// every region, checked like the others.
+    pub fn with_metrics_endpoint(
+        mut self,
+        endpoint: Option<&str>,
+    ) -> Result<Endpoints, AzureError> {
+        if let Some(e) = endpoint {
+            self.metrics = MetricsEndpoint::Fixed(checked_url("--metrics-endpoint", e)?);
+        }
+        Ok(self)
+    }
+
+    /// The metrics batch URL of a subscription's vaults in `region` (an
+    /// Azure location name such as `westeurope`).
+    pub fn metrics_batch_url(&self, region: &str, subscription: &str) -> Result<Url, AzureError> {
+        let path = format!("subscriptions/{subscription}/metrics:getBatch");
+        let base = match &self.metrics {
+            MetricsEndpoint::Fixed(u) => u.clone(),
+            MetricsEndpoint::Regional { suffix } => {
+                let region = region.to_ascii_lowercase().replace(' ', "");
+                if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(AzureError::Config(format!(
+                        "vault location {region:?} is not an Azure region name; cannot choose its metrics host"
+                    )));
+                }
+                checked_url("metrics host", &format!("https://{region}.{suffix}/"))?
+            }
+        };
+        base.join(&path)
+            .map_err(|e| AzureError::Config(format!("bad metrics path {path:?}: {e}")))
     }
 }
 
@@ -144,6 +221,49 @@ mod tests {
                 .to_string();
             assert!(e.contains("--arm-endpoint"), "{e}");
         }
+    }
+
+    #[test]
+    fn metrics_go_to_the_region_or_follow_a_loopback_arm_emulator() {
+        let e = Endpoints::new(Cloud::Public, None, None).unwrap();
+        assert_eq!(
+            e.metrics_batch_url("West Europe", "s1").unwrap().as_str(),
+            "https://westeurope.metrics.monitor.azure.com/subscriptions/s1/metrics:getBatch"
+        );
+        assert!(e.metrics_batch_url("west/europe", "s1").is_err());
+        assert_eq!(
+            e.metrics_scope,
+            "https://metrics.monitor.azure.com/.default"
+        );
+        let cn = Endpoints::new(Cloud::China, None, None).unwrap();
+        assert!(
+            cn.metrics_batch_url("chinanorth3", "s")
+                .unwrap()
+                .as_str()
+                .starts_with("https://chinanorth3.metrics.monitor.azure.cn/")
+        );
+        let emu = Endpoints::new(Cloud::Public, Some("http://127.0.0.1:9"), None).unwrap();
+        assert_eq!(
+            emu.metrics_batch_url("westeurope", "s1").unwrap().as_str(),
+            "http://127.0.0.1:9/subscriptions/s1/metrics:getBatch"
+        );
+        let fixed = Endpoints::new(Cloud::Public, None, None)
+            .unwrap()
+            .with_metrics_endpoint(Some("https://metrics.example.net/m"))
+            .unwrap();
+        assert_eq!(
+            fixed
+                .metrics_batch_url("westeurope", "s1")
+                .unwrap()
+                .as_str(),
+            "https://metrics.example.net/m/subscriptions/s1/metrics:getBatch"
+        );
+        assert!(
+            Endpoints::new(Cloud::Public, None, None)
+                .unwrap()
+                .with_metrics_endpoint(Some("http://10.0.0.1/"))
+                .is_err()
+        );
     }
 
     #[test]

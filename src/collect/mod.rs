@@ -9,7 +9,7 @@
 //! | Defender for Key Vault plan | 1 per subscription |
 //! | diagnostic settings of a vault | 1 per vault |
 //! | keys, secrets of a vault (management plane), paged | 2 per vault (+ pages) |
-//! | ServiceApiHit metrics of a vault | 1 per vault |
+//! | ServiceApiHit metrics (`metrics:getBatch`, not ARM) | 1 per 50 vaults of a subscription and region |
 //! | diagnostic categories | 1 per scan (once per resource type) |
 //! | workspace (ARM id → customerId) | 1 per workspace the vaults log to |
 //! | Log Analytics queries (evidence, volume) | 1 or 2 per workspace, for all of its vaults |
@@ -58,7 +58,8 @@ pub const ACTION_GROUPS_API: &str = "2023-01-01";
 pub const SCHEDULED_QUERY_RULES_API: &str = "2026-03-01";
 pub const WORKSPACES_API: &str = "2025-02-01";
 pub const PRICINGS_API: &str = "2024-01-01";
-pub const METRICS_API: &str = "2024-02-01";
+/// `metrics:getBatch` (Azure Monitor metrics data plane).
+pub const METRICS_BATCH_API: &str = "2023-10-01";
 
 /// What a scan reads: the union of the selected rules' `inputs`.
 #[derive(Debug, Clone, Default)]
@@ -278,17 +279,13 @@ pub async fn per_vault(
         interleave_by_subscription(found)
             .into_iter()
             .map(|v| async move {
-                let (settings, keys, secrets, api_hits) = tokio::join!(
+                let (settings, keys, secrets) = tokio::join!(
                     when(needs.settings(), vaults::diagnostic_settings(client, &v.id)),
                     when(
                         needs.has(Input::Keys) || needs.has(Input::KeyRotation),
                         secrets::keys(client, &v.id, needs.has(Input::KeyRotation))
                     ),
                     when(needs.has(Input::Secrets), secrets::secrets(client, &v.id)),
-                    when(
-                        needs.has(Input::ApiHits),
-                        metrics::api_hits(client, &v.id, window.volume_start, window.end)
-                    ),
                 );
                 progress.inc(1);
                 VaultInventory {
@@ -297,7 +294,7 @@ pub async fn per_vault(
                     audit_logs: Default::default(),
                     keys,
                     secrets,
-                    api_hits,
+                    api_hits: skipped(),
                     audit_volume: skipped(),
                 }
             }),
@@ -306,6 +303,15 @@ pub async fn per_vault(
     .collect()
     .await;
     vaults.sort_by_key(|v| v.vault.id.to_ascii_lowercase());
+    if needs.has(Input::ApiHits) {
+        let list: Vec<&crate::azure::models::Vault> = vaults.iter().map(|v| &v.vault).collect();
+        let mut hits = metrics::api_hits(client, &list, window.volume_start, window.end).await;
+        for v in &mut vaults {
+            if let Some(h) = hits.remove(&v.vault.id.to_ascii_lowercase()) {
+                v.api_hits = h;
+            }
+        }
+    }
     vaults
 }
 

@@ -38,7 +38,10 @@ pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
     };
     let allow = AllowList::from_data(&data);
     let progress = Progress::new(verbose == 0);
-    let report = session.run(run(&session.client, &scope, &query, &allow, &progress));
+    let report = session.run(
+        false,
+        run(&session.client, &scope, &query, &allow, &progress),
+    );
     progress.finish();
     let report = report?;
     super::emit(

@@ -174,7 +174,8 @@ impl Session {
             azure.cloud,
             azure.arm_endpoint.as_deref(),
             azure.log_analytics_endpoint.as_deref(),
-        )?;
+        )?
+        .with_metrics_endpoint(azure.metrics_endpoint.as_deref())?;
         let tokens = std::sync::Arc::new(TokenCache::new(credential(azure.auth)?, azure.auth));
         let client = std::sync::Arc::new(AzureClient::new(endpoints, tokens, options)?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -185,13 +186,14 @@ impl Session {
         Ok(Session { client, runtime })
     }
 
-    /// Authenticates, then runs `work`.
+    /// Authenticates (for the metrics API too when `metrics`), then runs `work`.
     pub fn run<T>(
         &self,
+        metrics: bool,
         work: impl std::future::Future<Output = Result<T, kvaudit::azure::error::AzureError>>,
     ) -> Result<T> {
         Ok(self.runtime.block_on(async {
-            self.client.authenticate().await?;
+            self.client.authenticate(metrics).await?;
             work.await
         })?)
     }

@@ -33,13 +33,11 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     };
     let progress = Progress::new(verbose == 0);
     let started = std::time::Instant::now();
-    let inventory = session.run(collect::collect(
-        client.clone(),
-        &scope,
-        &window,
-        &needs,
-        &progress,
-    ));
+    let metrics = needs.has(kvaudit::policy::metadata::Input::ApiHits);
+    let inventory = session.run(
+        metrics,
+        collect::collect(client.clone(), &scope, &window, &needs, &progress),
+    );
     progress.finish();
     let inventory = inventory?;
     info!(

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 pub const ARM_TOKEN: &str = "fake-arm-token";
 pub const LA_TOKEN: &str = "fake-la-token";
+pub const METRICS_TOKEN: &str = "fake-metrics-token";
 
 /// Knobs for one fake.
 #[derive(Debug, Clone, Default)]
@@ -240,8 +241,17 @@ async fn handle(
         })
         .unwrap_or_default();
     let is_la = lower.starts_with("/v1/");
+    // metrics:getBatch is Azure Monitor's data plane, not ARM: its own
+    // audience, and no draw on ARM's read bucket.
+    let is_metrics = lower.ends_with("/metrics:getbatch");
     // Tokens per audience.
-    let want = if is_la { LA_TOKEN } else { ARM_TOKEN };
+    let want = if is_la {
+        LA_TOKEN
+    } else if is_metrics {
+        METRICS_TOKEN
+    } else {
+        ARM_TOKEN
+    };
     match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         Some(v) if v == format!("Bearer {want}") => {}
         Some(v) if v.starts_with("Bearer ") => {
@@ -305,7 +315,7 @@ async fn handle(
     }
     let mut remaining = None;
     if let (false, Some((size, refill)), Some(sub)) =
-        (is_la, s.faults.bucket, subscription_of(&path))
+        (is_la || is_metrics, s.faults.bucket, subscription_of(&path))
     {
         let mut buckets = s.buckets.lock().unwrap();
         let now = Instant::now();
@@ -359,6 +369,10 @@ async fn route(
             );
         }
         return run_query(s, guid, body).await;
+    }
+    if let ["subscriptions", sub, "metrics:getbatch"] = parts.as_slice() {
+        count(s, "metrics-batch");
+        return metrics_batch(s, method, sub, query, body);
     }
     if method != Method::GET {
         return arm_error(
@@ -638,6 +652,108 @@ async fn route(
 }
 
 /// The tenant's vault entry with this (lower-case) id.
+/// `POST /subscriptions/{s}/metrics:getBatch` (2023-10-01): at most 50
+/// resource ids, all of the path's subscription; one the identity may not
+/// read fails the whole call with 403, as Azure Monitor does.
+fn metrics_batch(
+    s: &Shared,
+    method: &Method,
+    sub: &str,
+    query: &HashMap<String, String>,
+    body: &Bytes,
+) -> Response {
+    if method != Method::POST {
+        return arm_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "use POST",
+        );
+    }
+    if query.get("metricnames").map(String::as_str) != Some("ServiceApiHit")
+        || query
+            .get("metricnamespace")
+            .map(|n| n.to_lowercase())
+            .as_deref()
+            != Some("microsoft.keyvault/vaults")
+        || !query.contains_key("starttime")
+        || !query.contains_key("endtime")
+    {
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "metricnamespace, metricnames, starttime and endtime are required",
+        );
+    }
+    let ids: Vec<String> = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => match v["resourceids"].as_array() {
+            Some(a) => a
+                .iter()
+                .filter_map(|x| x.as_str())
+                .map(str::to_lowercase)
+                .collect(),
+            None => {
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "resourceids is required",
+                );
+            }
+        },
+        Err(_) => {
+            return arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "the body is not JSON",
+            );
+        }
+    };
+    if ids.is_empty() || ids.len() > 50 {
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "resourceids must hold 1 to 50 resource ids",
+        );
+    }
+    let mut values = vec![];
+    for id in &ids {
+        if subscription_of(id).as_deref() != Some(sub) {
+            return arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "all resource ids must be in the subscription of the path",
+            );
+        }
+        let Some(v) = find_vault(s, id) else {
+            return arm_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "The Resource was not found.",
+            );
+        };
+        let hits = &v["apiHits"];
+        let metrics = match hits["status"].as_str() {
+            Some("ok") => hits["value"]["value"].clone(),
+            Some("error") => {
+                return arm_error(
+                    StatusCode::FORBIDDEN,
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform action 'microsoft.insights/metrics/read'.",
+                );
+            }
+            _ => json!([{
+                "id": format!("{id}/providers/Microsoft.Insights/metrics/ServiceApiHit"), "type": "Microsoft.Insights/metrics",
+                "name": {"value": "ServiceApiHit", "localizedValue": "Total Service Api Hits"}, "unit": "Count",
+                "timeseries": [{"metadatavalues": [], "data": []}], "errorCode": "Success"}]),
+        };
+        values.push(json!({
+            "starttime": query["starttime"], "endtime": query["endtime"], "interval": "P1D",
+            "namespace": "microsoft.keyvault/vaults", "resourceregion": v["vault"]["location"],
+            "resourceid": v["vault"]["id"], "value": metrics
+        }));
+    }
+    ok_json(json!({"values": values}), None)
+}
+
 fn find_vault<'a>(s: &'a Shared, id: &str) -> Option<&'a Value> {
     s.tenant
         .vaults
