@@ -68,6 +68,16 @@ fn main() {
         }
         i += 2;
     }
+    let text = serde_json::to_string(&generate(vaults, subs, limits)).expect("serialises");
+    match out {
+        Some(p) => std::fs::write(&p, text).unwrap_or_else(|e| panic!("cannot write {p}: {e}")),
+        None => println!("{text}"),
+    }
+}
+
+/// The inventory of `vaults` vaults over `subs` subscriptions (`limits`:
+/// at Azure's documented sizes). Also used by tests/scan_limits.rs.
+pub fn generate(vaults: u64, subs: u64, limits: bool) -> Value {
     let mut r = Lcg(42);
     let end = "2026-11-27T09:00:00Z";
     let mut subscriptions = Vec::new();
@@ -303,16 +313,11 @@ fn main() {
             "auditVolume": volume
         }));
     }
-    let doc = json!({
+    json!({
         "schemaVersion": 2, "generatedAt": end,
         "generator": {"name": "kvaudit gen-inventory", "version": env!("CARGO_PKG_VERSION"), "kind": "synthetic"},
         "subscriptions": subscriptions, "vaults": list, "workspaces": workspaces, "diagnosticCategories": {}
-    });
-    let text = serde_json::to_string(&doc).expect("serialises");
-    match out {
-        Some(p) => std::fs::write(&p, text).unwrap_or_else(|e| panic!("cannot write {p}: {e}")),
-        None => println!("{text}"),
-    }
+    })
 }
 
 /// 100 active activity-log alerts and 40 disabled ones in subscription `s`

@@ -582,13 +582,17 @@ async fn route(
                         .get("$skiptoken")
                         .and_then(|t| t.parse().ok())
                         .unwrap_or(0);
-                    let page: Vec<Value> = items.iter().skip(skip).take(2).cloned().collect();
+                    // Pages of 2 for small lists (so every test follows a
+                    // nextLink), of 25 (ARM's maximum for these lists) for
+                    // large ones, as the real-limits tenant has.
+                    let size = if items.len() > 50 { 25 } else { 2 };
+                    let page: Vec<Value> = items.iter().skip(skip).take(size).cloned().collect();
                     let mut body = json!({"value": page});
-                    if skip + 2 < items.len() {
+                    if skip + size < items.len() {
                         body["nextLink"] = json!(format!(
                             "{}{vault_id}/{what}?api-version=2026-02-01&$skiptoken={}",
                             s.base,
-                            skip + 2
+                            skip + size
                         ));
                     }
                     ok_json(body, remaining)
