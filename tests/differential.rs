@@ -84,7 +84,7 @@ fn alert_gen(r: &mut fastrand::Rng, n: usize, vaults: &[String]) -> Value {
         &[],
         &["ag-off", "ag-ok"],
     ];
-    let groups: &[&str] = *pick(r, &choices);
+    let groups = choices[r.usize(..choices.len())];
     let mut a = alert(
         &format!("a-{n}"),
         json!([scope]),
