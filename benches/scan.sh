@@ -22,7 +22,8 @@ run() {  # $1 label, rest: fake-azure args; kvaudit gets "${rules[@]}"
   target/release/examples/fake-azure --tenant "$work/tenant.json" --empty-workspaces --latency-ms 20 --page-size 100 "$@" \
     >"$work/url" 2>"$work/fake.log" &
   local fake=$!
-  for _ in $(seq 50); do [[ -s $work/url ]] && break; sleep 0.1; done
+  for _ in $(seq 600); do [[ -s $work/url ]] && break; sleep 0.1; done
+  [[ -s $work/url ]] || { echo "the fake Azure did not start within 60 s: $(cat "$work/fake.log")" >&2; return 1; }
   local url; url=$(cat "$work/url")
   /usr/bin/time -f "%e %M" -o "$work/time" target/release/kvaudit -v scan --auth cli --concurrency "$conc" \
     --arm-endpoint "$url" --log-analytics-endpoint "$url" --format sarif --output "$work/out.sarif" \
