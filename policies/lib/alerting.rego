@@ -51,7 +51,9 @@ covering(target, event) := sort({i |
 ]
 
 # ranked(uncovered, target): [rank, position] of every alert in scope or
-# matching an uncovered operation, nearest first.
+# matching an uncovered operation, nearest first. The rank comes from the
+# index (vault-independent conditions), so it orders the alerts to examine;
+# each examined alert's reasons say exactly why it does not cover.
 #
 # A failing result explains the alerts nearest to covering the operations,
 # at most this many; the others are counted. Nearness, cheapest first to

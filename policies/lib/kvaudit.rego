@@ -576,7 +576,7 @@ alert_results(operations, events, target) := {r} if {
 } else := coverage_results(operations, events, target, alert_coverage(operations, events, target))
 
 # alert_coverage: operation -> names of the alerts that cover it.
-alert_coverage(operations, events, target) := {op: [lib_alerts[i].name | some i in data.kvaudit.alerting.covering(target, events[op])] |
+alert_coverage(operations, events, target) := {op: [data.kvaudit.alerting.alerts[i].name | some i in data.kvaudit.alerting.covering(target, events[op])] |
 	some op in operations
 }
 
@@ -596,73 +596,59 @@ coverage_results(operations, events, target, coverage) := {r} if {
 	r := {
 		"status": "not_evaluable",
 		"message": sprintf("%v not covered by a usable alert, but action groups could not be read: %v", [concat(" and ", uncovered), error_text(input.actionGroups)]),
-		"evidence": {"uncovered": uncovered, "candidates": [candidate(lib_alerts[p[1]], uncovered, events, target) |
-			some j, p in data.kvaudit.alerting.ranked(uncovered, target)
-			j < data.kvaudit.alerting.max_examined
-		]},
+		"evidence": {"uncovered": uncovered, "candidates": examined(uncovered, events, target).candidates},
 	}
 } else := {r} if {
 	uncovered := [op | some op in operations; count(coverage[op]) == 0]
-	ranked := data.kvaudit.alerting.ranked(uncovered, target)
-	candidates := [candidate(lib_alerts[p[1]], uncovered, events, target) |
-		some j, p in ranked
-		j < data.kvaudit.alerting.max_examined
-	]
-	unexamined := max([0, count(ranked) - data.kvaudit.alerting.max_examined])
+	seen := examined(uncovered, events, target)
 	r := {
 		"status": "fail",
-		"message": sprintf("no usable activity-log alert covers %v%v%v", [concat(" and ", uncovered), near_misses(candidates), unexamined_text(unexamined)]),
+		"message": sprintf("no usable activity-log alert covers %v%v%v", [concat(" and ", uncovered), near_misses(seen.candidates), unexamined_text(seen.notExamined)]),
 		"evidence": {
 			"uncovered": uncovered,
-			"candidates": candidates,
-			"alerts": count(lib_alerts),
-			"notExamined": unexamined,
+			"candidates": seen.candidates,
+			"alerts": count(data.kvaudit.alerting.alerts),
+			"notExamined": seen.notExamined,
 		},
 	}
 }
 
-lib_alerts := list(input.subscription.activityLogAlerts.value)
-
-# The candidates of a failing result: why each of the alerts nearest to
-# covering the uncovered operations does not (data.kvaudit.alerting.ranked:
-# in scope, or matching an operation elsewhere; at most max_examined).
-# Alerts that are neither are not examined; the evidence counts them.
-candidate(a, uncovered, events, target) := {
-	"alert": a.name,
-	"id": a.id,
-	"rank": rank(in_scope, matching),
-	"reasons": {op: alert_problem(a, events[op], target) | some op in uncovered},
+# examined(uncovered, events, target): the candidates of a failing result,
+# nearest first: why each of the alerts nearest to covering the uncovered
+# operations does not (data.kvaudit.alerting.ranked: in scope, or matching
+# an operation elsewhere; at most max_examined), and how many such alerts
+# were not examined. Alerts that are neither are not looked at.
+examined(uncovered, events, target) := {
+	"candidates": [candidate(data.kvaudit.alerting.alerts[p[1]], p[0], uncovered, events, target) |
+		some j, p in ranked
+		j < data.kvaudit.alerting.max_examined
+	],
+	"notExamined": max([0, count(ranked) - data.kvaudit.alerting.max_examined]),
 } if {
-	f := alert_facts(a)
-	in_scope := scope_flag(f.scopes, norm_id(target))
-	matching := count([op | some op in uncovered; fact_matches(f, events[op])]) > 0
+	ranked := data.kvaudit.alerting.ranked(uncovered, target)
 }
 
-scope_flag(scopes, target) := true if scope_covers(scopes, target)
+# candidate: one examined alert with its rank (see data.kvaudit.alerting.ranked)
+# and its first problem per uncovered operation.
+candidate(a, rank, uncovered, events, target) := {
+	"alert": a.name,
+	"id": a.id,
+	"rank": rank,
+	"reasons": {op: alert_problem(a, events[op], target) | some op in uncovered},
+}
 
-else := false
-
-rank(true, true) := 0
-
-rank(false, true) := 1
-
-rank(true, false) := 2
-
-rank(false, false) := 3
-
-# near_misses(candidates) ends the failing message: at most three candidates,
-# nearest first (by rank, then as listed), each with its first reason per
+# near_misses(candidates) ends the failing message: the first three
+# candidates (they come nearest first), each with its first reason per
 # operation; the rest are counted and left to the evidence.
 max_near_misses := 3
 
 near_misses(candidates) := " (the subscription has no activity-log alerts)" if {
 	count(candidates) == 0
-	count(lib_alerts) == 0
-} else := sprintf(" (none of the subscription's %v activity-log alerts is scoped to it or matches the operation)", [count(lib_alerts)]) if {
+	count(data.kvaudit.alerting.alerts) == 0
+} else := sprintf(" (none of the subscription's %v activity-log alerts is scoped to it or matches the operation)", [count(data.kvaudit.alerting.alerts)]) if {
 	count(candidates) == 0
 } else := sprintf(": %v%v", [concat("; ", [near_miss_text(c) | some c in shown]), more_text(count(candidates) - count(shown))]) if {
-	order := sort([[c.rank, i] | some i, c in candidates])
-	shown := [candidates[p[1]] | some j, p in order; j < max_near_misses]
+	shown := array.slice(candidates, 0, max_near_misses)
 }
 
 near_miss_text(c) := sprintf("'%v' %v", [c.alert, concat(", ", {p | some p in c.reasons})])

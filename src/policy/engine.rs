@@ -235,10 +235,6 @@ impl PolicySet {
         self.limits = limits;
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Turns the per-subscription alert precompute off, so every vault
     /// computes its alert facts itself. For tests: both ways must agree.
     #[doc(hidden)]
@@ -256,8 +252,9 @@ impl PolicySet {
 
     /// An engine that also holds one generated package gathering every
     /// selected rule's `results`, so one evaluation per vault runs all rules
-    /// and the helper library's rules are computed once per vault.
-    fn evaluation_engine(&self) -> Result<Engine, Error> {
+    /// and the helper library's rules are computed once per vault; and
+    /// whether it holds the per-subscription precompute (a library may not).
+    fn evaluation_engine(&self) -> Result<(Engine, bool), Error> {
         let mut engine = self.engine.clone();
         for (package, scope) in [
             (AGGREGATE_PACKAGE, "vault"),
@@ -282,12 +279,12 @@ impl PolicySet {
                 .map_err(|e| rego_error(&e))?;
         }
         // The per-subscription precompute, when the library has it.
-        if engine
+        let precompute = engine
             .get_packages()
             .map_err(|e| rego_error(&e))?
             .iter()
-            .any(|p| p == "data.kvaudit.precompute")
-        {
+            .any(|p| p == "data.kvaudit.precompute");
+        if precompute {
             engine
                 .add_policy(
                     "<kvaudit>/precompute.rego".into(),
@@ -304,7 +301,7 @@ impl PolicySet {
                 .eval_rule(format!("data.{AGGREGATE_PACKAGE}.results"))
                 .map_err(|e| rego_error(&e))?;
         }
-        Ok(engine)
+        Ok((engine, precompute))
     }
 
     /// Evaluates every rule on every vault. Findings come back sorted by
@@ -316,9 +313,10 @@ impl PolicySet {
     pub fn evaluate(&self, inventory: &Inventory) -> Result<Vec<Finding>, Error> {
         let started = std::time::Instant::now();
         let mut builder = InputBuilder::new(inventory);
-        let base = self.evaluation_engine()?;
+        let (base, has_precompute) = self.evaluation_engine()?;
         // Only when a selected rule reads the alerts.
         if self.precompute
+            && has_precompute
             && self
                 .needs()
                 .contains(&super::metadata::Input::ActivityLogAlerts)
@@ -346,25 +344,11 @@ impl PolicySet {
         let vm_factory = match self.evaluator {
             Evaluator::Interpreter => None,
             Evaluator::Vm => {
-                let compiled = base
-                    .clone()
-                    .compile_with_entrypoint(&query.as_str().into())
-                    .map_err(|e| rego_error(&e))?;
                 // The aggregate, and each rule on its own for a resource on
                 // which the aggregate failed.
                 let mut entries = vec![query.as_str()];
                 entries.extend(vault_rules.iter().map(|r| r.results_path.as_str()));
-                let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-                    &compiled, &entries,
-                )
-                .map_err(|e| Error::Rego(rego_error_line(&e.to_string())))?;
-                let data = Value::from(self.data.document.clone());
-                // Check once that the data loads, so workers cannot fail on it.
-                let mut probe = regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone());
-                probe
-                    .set_data(data.clone())
-                    .map_err(|e| Error::Policy(format!("policy data: {e}")))?;
-                Some(move || new_vm(compiled.clone(), program.clone(), data.clone()))
+                Some(self.vm_factory(&base, &entries)?)
             }
         };
         // Small tasks balance the cores; each worker keeps its VM (or engine)
@@ -382,7 +366,7 @@ impl PolicySet {
             .par_iter()
             .map_init(
                 || match &vm_factory {
-                    Some(make) => Worker::Vm(Box::new(make())),
+                    Some(make) => make(),
                     None => Worker::Interpreter(Box::new(base.clone())),
                 },
                 |worker, chunk| {
@@ -410,44 +394,17 @@ impl PolicySet {
 
     /// Runs `data.kvaudit.precompute` once per subscription, on the VM (or
     /// the interpreter), subscriptions in parallel, and hands the results to
-    /// the input builder. A library without that package gets no cache.
+    /// the input builder.
     fn precompute_subscriptions(
         &self,
         builder: &mut InputBuilder,
         base: &Engine,
     ) -> Result<(), Error> {
-        if !base
-            .get_packages()
-            .map_err(|e| rego_error(&e))?
-            .iter()
-            .any(|p| p == &format!("data.{PRECOMPUTE_PACKAGE}"))
-        {
-            return Ok(());
-        }
-        let engine = base;
         let entry = format!("data.{PRECOMPUTE_PACKAGE}.result");
         let inputs = builder.precompute_inputs();
         let make: Box<dyn Fn() -> Worker + Sync> = match self.evaluator {
-            Evaluator::Interpreter => Box::new(|| Worker::Interpreter(Box::new(engine.clone()))),
-            Evaluator::Vm => {
-                let compiled = engine
-                    .clone()
-                    .compile_with_entrypoint(&entry.as_str().into())
-                    .map_err(|e| rego_error(&e))?;
-                let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-                    &compiled,
-                    &[entry.as_str()],
-                )
-                .map_err(|e| Error::Rego(rego_error_line(&e.to_string())))?;
-                let data = Value::from(self.data.document.clone());
-                Box::new(move || {
-                    Worker::Vm(Box::new(new_vm(
-                        compiled.clone(),
-                        program.clone(),
-                        data.clone(),
-                    )))
-                })
-            }
+            Evaluator::Interpreter => Box::new(|| Worker::Interpreter(Box::new(base.clone()))),
+            Evaluator::Vm => Box::new(self.vm_factory(base, &[entry.as_str()])?),
         };
         // Precompute is not budgeted per rule: it is the library's own work,
         // linear in the subscription's alerts.
@@ -462,6 +419,34 @@ impl PolicySet {
             builder.apply_precompute(&id, r);
         }
         Ok(())
+    }
+
+    /// Compiles `entries` of `engine` for regorus' VM once (checking that the
+    /// policy data loads), and gives what makes one worker's VM from it.
+    fn vm_factory(
+        &self,
+        engine: &Engine,
+        entries: &[&str],
+    ) -> Result<impl Fn() -> Worker + Sync + use<>, Error> {
+        let compiled = engine
+            .clone()
+            .compile_with_entrypoint(&entries[0].into())
+            .map_err(|e| rego_error(&e))?;
+        let program =
+            regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, entries)
+                .map_err(|e| Error::Rego(rego_error_line(&e.to_string())))?;
+        let data = Value::from(self.data.document.clone());
+        // Check once that the data loads, so workers cannot fail on it.
+        regorus::rvm::vm::RegoVM::new_with_policy(compiled.clone())
+            .set_data(data.clone())
+            .map_err(|e| Error::Policy(format!("policy data: {e}")))?;
+        Ok(move || {
+            Worker::Vm(Box::new(new_vm(
+                compiled.clone(),
+                program.clone(),
+                data.clone(),
+            )))
+        })
     }
 
     /// All rules of `plan` on one resource: one run of the aggregate, or,
@@ -590,16 +575,10 @@ impl PolicySet {
             let Some(reason) = s.vault_list_problem() else {
                 continue;
             };
-            let resource = Arc::new(Resource {
-                id: format!("/subscriptions/{}", s.subscription.subscription_id),
-                kind: "Microsoft.Resources/subscriptions".into(),
-                name: s
-                    .subscription
-                    .display_name
-                    .clone()
-                    .unwrap_or_else(|| s.subscription.subscription_id.clone()),
-                subscription_id: s.subscription.subscription_id.to_ascii_lowercase(),
-            });
+            let resource = Arc::new(super::input::subscription_resource(
+                &s.subscription.subscription_id,
+                s.subscription.display_name.as_deref(),
+            ));
             for rule in &self.rules {
                 out.push(Finding {
                     rule_id: rule.metadata.id.clone(),

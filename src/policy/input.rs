@@ -28,6 +28,17 @@ pub fn norm_id(id: &str) -> String {
     }
 }
 
+/// The resource a subscription's findings are about: `/subscriptions/{id}`,
+/// named by its display name when the inventory has one.
+pub fn subscription_resource(id: &str, display_name: Option<&str>) -> Resource {
+    Resource {
+        id: format!("/subscriptions/{id}"),
+        kind: "Microsoft.Resources/subscriptions".into(),
+        name: display_name.unwrap_or(id).to_string(),
+        subscription_id: id.to_ascii_lowercase(),
+    }
+}
+
 /// The subscription id segment of an ARM id.
 pub fn subscription_of(id: &str) -> String {
     let parts: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
@@ -250,17 +261,10 @@ impl InputBuilder {
                     .subscriptions
                     .iter()
                     .find(|s| s.subscription.subscription_id.eq_ignore_ascii_case(&key));
-                let resource = Resource {
-                    id: format!(
-                        "/subscriptions/{}",
-                        entry.map_or(key.as_str(), |s| s.subscription.subscription_id.as_str())
-                    ),
-                    kind: "Microsoft.Resources/subscriptions".into(),
-                    name: entry
-                        .and_then(|s| s.subscription.display_name.clone())
-                        .unwrap_or_else(|| key.clone()),
-                    subscription_id: key.clone(),
-                };
+                let resource = subscription_resource(
+                    entry.map_or(key.as_str(), |s| s.subscription.subscription_id.as_str()),
+                    entry.and_then(|s| s.subscription.display_name.as_deref()),
+                );
                 let mut input = BTreeMap::new();
                 input.insert(
                     Value::from("resource"),

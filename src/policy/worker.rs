@@ -2,10 +2,11 @@
 //! VM (the default) or its interpreter (the reference `policy test` uses).
 //!
 //! Both run with **strict builtin errors**: a builtin given a value it cannot
-//! use (`time.parse_rfc3339_ns("")`, `<` between a string and a number) is an
-//! error, never a silently undefined expression that a `not` could turn into
-//! a pass. The error is confined to the rule and the resource it happened on
-//! (see [`super::engine`]), which are then reported not evaluable.
+//! use (`time.parse_rfc3339_ns("")`, `to_number("x")`) is an error on the
+//! interpreter, confined to the rule and resource it happened on (see
+//! [`super::engine`]), which are then reported not evaluable. regorus
+//! 0.14.1's VM makes the failing rule body undefined instead, whatever the
+//! setting (docs/policies.md, "Engine settings").
 //!
 //! The VM also counts instructions: each evaluation of one rule on one
 //! resource gets [`Limits::max_instructions`]; the run of all rules on a
@@ -16,11 +17,11 @@ use regorus::{Engine, Value};
 /// The instruction budget of one rule on one resource, on regorus' VM.
 ///
 /// Sized on the largest inputs Azure allows (docs/policies.md, "Engine
-/// settings"): the costliest built-in rule on the real-limits vault of
-/// `benches/gen_inventory.rs --limits` (1,000 keys, 5,000 secrets, 2,000
-/// failing callers, 100 active alerts plus disabled ones) runs in about
-/// 1.1 million instructions; this leaves ten times that for custom
-/// policies, and still stops a runaway rule within about half a second.
+/// settings"): the costliest built-in rule on the vaults of
+/// `benches/gen_inventory.rs --limits` is kv/forbidden-requests with 1,000
+/// refused identities, about 0.43 million instructions; this leaves a
+/// factor of 20 or more for custom policies, and still stops a runaway rule
+/// in about a second.
 pub const DEFAULT_MAX_INSTRUCTIONS: usize = 10_000_000;
 
 /// Engine settings chosen by the user (`--max-instructions`).
