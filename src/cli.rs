@@ -224,7 +224,7 @@ pub struct PolicyArgs {
     pub benchmark: Option<String>,
 
     /// Instruction budget of one rule on one resource (regorus' VM). A rule that exceeds it is
-    /// not evaluable on that resource; the default fits the built-in rules at Azure's limits ten times over.
+    /// not evaluable on that resource; the default is 20 times what the costliest built-in rule needs at Azure's limits.
     #[arg(long, value_name = "N", env = "KVAUDIT_MAX_INSTRUCTIONS",
           default_value_t = kvaudit::policy::worker::DEFAULT_MAX_INSTRUCTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1000..=1_000_000_000_000))]

@@ -177,3 +177,56 @@ fn a_tenant_at_azure_limits_scans_to_the_same_verdicts_as_its_inventory() {
     }
     assert_eq!(got.len(), expected.len());
 }
+
+/// The noisy public vault of the same generator (1,000 IPs with an
+/// unanswered 401, 1,000 identities refused) and the vault with 1,000 keys
+/// and 5,000 secrets evaluate with the default budget: one failing result
+/// per caller, per key and per secret without expiry, and no rule anywhere
+/// reported not evaluable because its evaluation failed (regorus' own
+/// budget, 25,000 instructions, stopped the whole run on these).
+#[test]
+fn the_noisy_and_the_heavy_vault_evaluate_within_the_default_budget() {
+    let doc = gen_inventory::generate(30, 3, true);
+    let inv = Inventory::from_json(&doc.to_string(), "generated").unwrap();
+    let set = PolicySet::compile(&builtin::files(), PolicyData::defaults()).unwrap();
+    let findings = set.evaluate(&inv).unwrap();
+    let failed = |rule: &str, vault: &str| {
+        findings
+            .iter()
+            .filter(|f| {
+                f.rule_id == rule
+                    && f.resource.name == vault
+                    && f.status == kvaudit::finding::Status::Fail
+            })
+            .map(|f| f.discriminator.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    // With 3 subscriptions, vaults 3..6 are the second of each: the noisy ones.
+    assert_eq!(
+        failed("kv/unauthorized-requests", "kv-syn-000003").len(),
+        1_000
+    );
+    assert_eq!(
+        failed("kv/forbidden-requests", "kv-syn-000003").len(),
+        1_000
+    );
+    let expected_secrets = doc["vaults"][0]["secrets"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["properties"]["attributes"]["enabled"] != false
+                && s["properties"]["attributes"]["exp"].is_null()
+        })
+        .count();
+    assert!(expected_secrets > 1_000, "{expected_secrets}");
+    assert_eq!(
+        failed("kv/secret-expiry", "kv-syn-000000").len(),
+        expected_secrets
+    );
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.message.starts_with("the policy could not be evaluated"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
