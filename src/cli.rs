@@ -90,9 +90,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 16, value_name = "N")]
-    pub concurrency: usize,
+    /// Requests in flight at once (1 to 256).
+    #[arg(long, default_value_t = 16, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
 
     /// Also write the collected inventory to FILE (`kvaudit eval FILE` re-evaluates it).
     #[arg(long, value_name = "FILE")]
@@ -193,6 +194,41 @@ pub struct AzureArgs {
     /// regional host, or the ARM endpoint when that is a loopback emulator. Plain http only to loopback.
     #[arg(long, env = "KVAUDIT_METRICS_ENDPOINT", value_name = "URL")]
     pub metrics_endpoint: Option<String>,
+
+    /// End the whole run after DURATION (e.g. 30m): what was not read by then is reported as not
+    /// evaluable, never as passing. Default: no limit (each request and query has its own).
+    #[arg(long, env = "KVAUDIT_TIMEOUT", value_name = "DURATION", value_parser = parse_wait)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Time one Log Analytics query may take, its retries included.
+    #[arg(long, env = "KVAUDIT_QUERY_TIMEOUT", default_value = "300s", value_name = "DURATION",
+          value_parser = parse_wait)]
+    pub query_timeout: std::time::Duration,
+
+    /// Time the credential (e.g. the `az` process) may take to issue a token.
+    #[arg(long, env = "KVAUDIT_CREDENTIAL_TIMEOUT", default_value = "60s", value_name = "DURATION",
+          value_parser = parse_wait)]
+    pub credential_timeout: std::time::Duration,
+}
+
+/// `90s`, `5m`, `1h`: from 1 second to 7 days.
+fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number and a unit, such as 90s, 5m or 1h"))?;
+    let per = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?}; use s, m or h")),
+    };
+    match n.checked_mul(per) {
+        Some(secs) if (1..=7 * 86_400).contains(&secs) => Ok(std::time::Duration::from_secs(secs)),
+        _ => Err(format!("{s:?}: must be from 1s to 7 days")),
+    }
 }
 
 /// Where the policies and their data come from.

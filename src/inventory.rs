@@ -295,7 +295,31 @@ impl Inventory {
     /// What the types cannot say: ids that identify, unique vaults, and
     /// audit evidence whose window and counts add up (a missing window end
     /// would otherwise make every group fall outside the window and pass).
-    fn check(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let mut subs = std::collections::HashMap::new();
+        for (i, s) in self.subscriptions.iter().enumerate() {
+            let id = s.subscription.subscription_id.to_ascii_lowercase();
+            if let Some(first) = subs.insert(id, i) {
+                return Err((
+                    format!("subscriptions[{i}].subscription.subscriptionId"),
+                    format!(
+                        "{:?} is listed twice (also subscriptions[{first}]); one copy would silently replace the other",
+                        s.subscription.subscription_id
+                    ),
+                ));
+            }
+            if let Collected::Ok { value } = &s.activity_log_alerts {
+                let mut ids = std::collections::HashMap::new();
+                for (j, a) in value.iter().enumerate() {
+                    if let Some(first) = ids.insert(a.id.to_ascii_lowercase(), j) {
+                        return Err((
+                            format!("subscriptions[{i}].activityLogAlerts.value[{j}].id"),
+                            format!("the same alert as value[{first}]"),
+                        ));
+                    }
+                }
+            }
+        }
         let mut seen = std::collections::HashMap::new();
         for (i, v) in self.vaults.iter().enumerate() {
             let at = |field: &str| format!("vaults[{i}] ({}){field}", v.vault.name);

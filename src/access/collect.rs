@@ -149,7 +149,18 @@ pub async fn run(
                     }
                 }
                 report.vaults.extend(ids.iter().cloned());
-                absorb(&mut report, &resp, q.view, allow);
+                if let Err(problem) = absorb(&mut report, &resp, q.view, allow) {
+                    warn!("workspace {ws_id}: {problem}");
+                    for id in ids {
+                        report.unread.push(Unread {
+                            vault: id.clone(),
+                            reason: format!(
+                                "the answer of workspace {} does not match the query ({problem}); nothing of it is shown",
+                                super::vault_name(&ws_id)
+                            ),
+                        });
+                    }
+                }
             }
         }
     }
@@ -194,9 +205,11 @@ async fn query_workspace(
     let body = client
         .log_analytics_query(&ws.properties.customer_id, &text, &timespan)
         .await?;
-    serde_json::from_slice(&body).map_err(|e| AzureError::Decode {
-        path: format!("v1/workspaces/{}/query", ws.properties.customer_id),
-        message: e.to_string(),
+    serde_json::from_slice(&body).map_err(|e| {
+        AzureError::decode(
+            format!("v1/workspaces/{}/query", ws.properties.customer_id),
+            e.to_string(),
+        )
     })
 }
 
@@ -229,9 +242,64 @@ fn operations(row: &Row) -> BTreeMap<String, u64> {
     out
 }
 
-fn absorb(report: &mut AccessReport, resp: &QueryResponse, view: View, allow: &AllowList) {
-    let Some(table) = resp.primary() else { return };
+/// The columns each view's query projects.
+fn columns(view: View) -> &'static [&'static str] {
+    match view {
+        View::Callers => &[
+            "vault",
+            "upn",
+            "appId",
+            "objectId",
+            "callerIp",
+            "client",
+            "requests",
+            "failures",
+            "unauthorized",
+            "forbidden",
+            "challenges",
+            "operations",
+            "firstSeen",
+            "lastSeen",
+        ],
+        View::Failures => &[
+            "vault",
+            "operation",
+            "requestPath",
+            "resultSignature",
+            "httpStatus",
+            "count",
+            "lastSeen",
+        ],
+        View::Events => &[
+            "time",
+            "vault",
+            "upn",
+            "appId",
+            "objectId",
+            "callerIp",
+            "client",
+            "operation",
+            "httpStatus",
+            "requestPath",
+            "resultSignature",
+            "resultDescription",
+        ],
+    }
+}
+
+/// Adds a workspace's rows to the report; an answer that does not match
+/// the query (no table, a missing column, a malformed row, a missing count
+/// or a time without an offset) adds nothing and says why.
+fn absorb(
+    report: &mut AccessReport,
+    resp: &QueryResponse,
+    view: View,
+    allow: &AllowList,
+) -> Result<(), String> {
+    let table = resp.primary(columns(view))?;
+    let (mut callers, mut failures, mut events) = (Vec::new(), Vec::new(), Vec::new());
     for row in table.rows() {
+        let row = row?;
         let (upn, app, oid) = (
             row.string("upn"),
             row.string("appId"),
@@ -240,49 +308,53 @@ fn absorb(report: &mut AccessReport, resp: &QueryResponse, view: View, allow: &A
         let vault = norm_id(&row.string("vault"));
         match view {
             View::Callers => {
-                let unauthorized = row.u64("unauthorized").unwrap_or(0);
-                let challenges = row.u64("challenges").unwrap_or(0).min(unauthorized);
+                let unauthorized = row.count("unauthorized")?;
+                let challenges = row.count("challenges")?.min(unauthorized);
                 let ip = row.string("callerIp");
-                report.callers.push(Caller {
+                callers.push(Caller {
                     known: allow.knows(&ip, &app, &oid),
                     identity: identity_label(&upn, &app, &oid),
                     vault,
                     caller_ip: ip,
                     client: row.string("client"),
-                    requests: row.u64("requests").unwrap_or(0),
-                    failures: row.u64("failures").unwrap_or(0),
+                    requests: row.count("requests")?,
+                    failures: row.count("failures")?,
                     unauthorized,
-                    forbidden: row.u64("forbidden").unwrap_or(0),
+                    forbidden: row.count("forbidden")?,
                     challenges,
                     unexplained: unauthorized - challenges,
                     operations: operations(&row),
-                    first_seen: row.string("firstSeen"),
-                    last_seen: row.string("lastSeen"),
+                    first_seen: row.time("firstSeen")?,
+                    last_seen: row.time("lastSeen")?,
                 });
             }
-            View::Failures => report.failures.push(Failure {
+            View::Failures => failures.push(Failure {
                 vault,
                 operation: row.string("operation"),
                 request_path: row.string("requestPath"),
                 result_signature: row.string("resultSignature"),
-                http_status: row.u64("httpStatus").unwrap_or(0),
-                count: row.u64("count").unwrap_or(0),
-                last_seen: row.string("lastSeen"),
+                http_status: row.opt_count("httpStatus")?.unwrap_or(0),
+                count: row.count("count")?,
+                last_seen: row.time("lastSeen")?,
             }),
-            View::Events => report.events.push(Event {
-                time: row.string("time"),
+            View::Events => events.push(Event {
+                time: row.time("time")?,
                 vault,
                 identity: identity_label(&upn, &app, &oid),
                 caller_ip: row.string("callerIp"),
                 client: row.string("client"),
                 operation: row.string("operation"),
-                http_status: row.u64("httpStatus").unwrap_or(0),
+                http_status: row.opt_count("httpStatus")?.unwrap_or(0),
                 request_path: row.string("requestPath"),
                 result_signature: row.string("resultSignature"),
                 result_description: row.string("resultDescription"),
             }),
         }
     }
+    report.callers.append(&mut callers);
+    report.failures.append(&mut failures);
+    report.events.append(&mut events);
+    Ok(())
 }
 
 /// Merges the workspaces' answers in the views' orders.

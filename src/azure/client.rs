@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 use url::Url;
 
 use super::cloud::{Endpoints, is_loopback};
@@ -27,8 +27,14 @@ pub struct ClientOptions {
     pub concurrency: usize,
     /// Timeout of one ARM request.
     pub arm_timeout: Duration,
-    /// Timeout of one Log Analytics query.
+    /// Timeout of one Log Analytics query attempt.
     pub query_timeout: Duration,
+    /// Time one Log Analytics query may take in all, its retries included.
+    pub query_budget: Duration,
+    /// When the whole run must end (`--timeout`): past it, every request
+    /// fails at once with a message that says so, and what it was about is
+    /// recorded as not read.
+    pub deadline: Option<Instant>,
     /// Attempts per request, the first included.
     pub max_attempts: u32,
     /// First backoff step (doubled per attempt, with full jitter).
@@ -46,6 +52,8 @@ impl Default for ClientOptions {
             concurrency: 16,
             arm_timeout: Duration::from_secs(60),
             query_timeout: Duration::from_secs(240),
+            query_budget: Duration::from_secs(300),
+            deadline: None,
             max_attempts: 6,
             backoff: Duration::from_millis(500),
             low_water: 25,
@@ -85,7 +93,7 @@ pub struct AzureClient {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Page<T> {
-    #[serde(default = "Vec::new")]
+    /// Required: an answer without `value` is not an empty list.
     value: Vec<T>,
     #[serde(default)]
     next_link: Option<String>,
@@ -131,6 +139,9 @@ impl AzureClient {
         let http = reqwest::Client::builder()
             .user_agent(concat!("kvaudit/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
+            // A redirect is never followed: it would take the request off the
+            // configured endpoint (and its answer would be believed as Azure's).
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(options.concurrency.max(1))
             .build()
             .map_err(|e| AzureError::Config(format!("cannot build the HTTP client: {e}")))?;
@@ -189,37 +200,41 @@ impl AzureClient {
         let body = self
             .send(Method::GET, url.clone(), None, Audience::Arm)
             .await?;
-        serde_json::from_slice(&body).map_err(|e| AzureError::Decode {
-            path: path_of(&url),
-            message: e.to_string(),
-        })
+        serde_json::from_slice(&body).map_err(|e| AzureError::decode(path_of(&url), e.to_string()))
     }
 
-    /// `GET` an ARM list and follow `nextLink` until it is absent.
+    /// `GET` an ARM list and follow `nextLink` until it is absent. A page
+    /// without `value` is an error (not an empty list), and a `nextLink`
+    /// that returns to a page already read is a loop, stopped at once.
     pub async fn arm_list<T: DeserializeOwned>(
         &self,
         path_and_query: &str,
     ) -> Result<Vec<T>, AzureError> {
         let mut url = self.arm_url(path_and_query)?;
         let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..10_000 {
+            if !seen.insert(url.as_str().to_string()) {
+                return Err(AzureError::decode(
+                    path_of(&url),
+                    "nextLink returns to a page already read (a paging loop); the list is incomplete",
+                ));
+            }
             let body = self
                 .send(Method::GET, url.clone(), None, Audience::Arm)
                 .await?;
-            let page: Page<T> = serde_json::from_slice(&body).map_err(|e| AzureError::Decode {
-                path: path_of(&url),
-                message: e.to_string(),
-            })?;
+            let page: Page<T> = serde_json::from_slice(&body)
+                .map_err(|e| AzureError::decode(path_of(&url), e.to_string()))?;
             out.extend(page.value);
             match page.next_link.filter(|l| !l.is_empty()) {
                 None => return Ok(out),
                 Some(next) => url = self.next_link(&url, &next)?,
             }
         }
-        Err(AzureError::Decode {
-            path: path_of(&url),
-            message: "more than 10,000 pages: nextLink never ends".into(),
-        })
+        Err(AzureError::decode(
+            path_of(&url),
+            "more than 10,000 pages: nextLink never ends",
+        ))
     }
 
     /// `POST /v1/workspaces/{id}/query`.
@@ -249,23 +264,22 @@ impl AzureClient {
     /// A `nextLink` is followed verbatim, but only to the ARM endpoint's own
     /// scheme, host and port: a token is never sent anywhere else.
     fn next_link(&self, current: &Url, next: &str) -> Result<Url, AzureError> {
-        let url = current.join(next).map_err(|e| AzureError::Decode {
-            path: path_of(current),
-            message: format!("nextLink {next:?} is not a URL: {e}"),
+        let url = current.join(next).map_err(|e| {
+            AzureError::decode(path_of(current), format!("nextLink is not a URL: {e}"))
         })?;
         let arm = &self.endpoints.arm;
         if url.scheme() != arm.scheme()
             || url.host_str() != arm.host_str()
             || url.port_or_known_default() != arm.port_or_known_default()
         {
-            return Err(AzureError::Decode {
-                path: path_of(current),
-                message: format!(
+            return Err(AzureError::decode(
+                path_of(current),
+                format!(
                     "nextLink points to {}, not to the ARM endpoint {}; not following it",
                     url.origin().ascii_serialization(),
                     arm.origin().ascii_serialization()
                 ),
-            });
+            ));
         }
         Ok(url)
     }
@@ -336,6 +350,34 @@ impl AzureClient {
             )));
         }
         let path = path_of(&url);
+        // The latest moment this request may still be waited for: the run's
+        // --timeout, and for a Log Analytics query its own budget.
+        let started = Instant::now();
+        let deadline = match audience {
+            Audience::LogAnalytics => Some(started + self.options.query_budget),
+            _ => None,
+        };
+        let deadline = match (deadline, self.options.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let out_of_time = |last: Option<&AzureError>| {
+            let why = if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
+                "the run's --timeout was reached".to_string()
+            } else {
+                format!(
+                    "no complete answer within {} s (--query-timeout), retries included",
+                    self.options.query_budget.as_secs()
+                )
+            };
+            AzureError::Transport {
+                path: path.clone(),
+                message: match last {
+                    Some(e) => format!("{why}; last attempt: {e}"),
+                    None => why,
+                },
+            }
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -343,6 +385,16 @@ impl AzureClient {
                 self.pace(&url).await;
             }
             let token = self.tokens.token(scope).await?;
+            let attempt_timeout = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(out_of_time(None));
+                    }
+                    timeout.min(left)
+                }
+                None => timeout,
+            };
             let result = {
                 let _permit = self.permits.acquire().await.expect("semaphore open");
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -350,24 +402,24 @@ impl AzureClient {
                     .http
                     .request(method.clone(), url.clone())
                     .bearer_auth(&token)
-                    .timeout(timeout);
+                    .timeout(attempt_timeout);
                 if let Some(b) = &body {
                     req = req.json(b);
                     if audience == Audience::LogAnalytics {
-                        req = req.header("Prefer", format!("wait={}", timeout.as_secs().min(600)));
+                        req = req.header(
+                            "Prefer",
+                            format!("wait={}", attempt_timeout.as_secs().clamp(1, 600)),
+                        );
                     }
                 }
-                match req.send().await {
-                    Ok(resp) => {
-                        let status = resp.status();
-                        let headers = resp.headers().clone();
-                        match resp.bytes().await {
-                            Ok(bytes) => Ok((status, headers, Vec::from(bytes))),
-                            Err(e) => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+                let exchange = async {
+                    let resp = req.send().await?;
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let bytes = resp.bytes().await?;
+                    Ok::<_, reqwest::Error>((status, headers, Vec::from(bytes)))
+                };
+                watched(&path, attempt_timeout, exchange).await
             };
             let (delay, error) = match result {
                 Ok((status, headers, bytes)) => {
@@ -376,6 +428,9 @@ impl AzureClient {
                     }
                     if status.is_success() {
                         return Ok(bytes);
+                    }
+                    if status.is_redirection() {
+                        return Err(self.redirect_error(&url, status, &headers));
                     }
                     let (code, message) = parse_error_body(&String::from_utf8_lossy(&bytes));
                     let error = AzureError::Api {
@@ -394,7 +449,7 @@ impl AzureClient {
                 }
                 Err(e) => {
                     let message = if e.is_timeout() {
-                        format!("no answer within {} s", timeout.as_secs())
+                        format!("no answer within {} s", attempt_timeout.as_secs())
                     } else {
                         // reqwest's message names the URL without credentials.
                         format!("request failed: {}", e.without_url())
@@ -420,12 +475,75 @@ impl AzureClient {
                     .min(Duration::from_secs(30));
                 cap.mul_f64(fastrand::f64())
             });
+            if let Some(d) = deadline
+                && Instant::now() + delay >= d
+            {
+                warn!("{path}: giving up: {}", out_of_time(Some(&error)));
+                return Err(out_of_time(Some(&error)));
+            }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
-            debug!(
-                "{path}: attempt {attempt} failed ({error}); retrying in {} ms",
-                delay.as_millis()
-            );
+            if delay >= Duration::from_secs(1) {
+                info!(
+                    "{path}: waiting {} s before attempt {} of {} ({error})",
+                    delay.as_secs(),
+                    attempt + 1,
+                    self.options.max_attempts
+                );
+            } else {
+                debug!(
+                    "{path}: attempt {attempt} failed ({error}); retrying in {} ms",
+                    delay.as_millis()
+                );
+            }
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// A 3xx answer: where it points (origin only) and why it is not followed.
+    fn redirect_error(
+        &self,
+        url: &Url,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+    ) -> AzureError {
+        let target = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| url.join(l).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|| "nowhere".into());
+        AzureError::Api {
+            path: path_of(url),
+            status: status.as_u16(),
+            code: "UnexpectedRedirect".into(),
+            message: format!(
+                "the endpoint redirected to {target}; kvaudit does not follow redirects (an answer from elsewhere is not Azure's)"
+            ),
+        }
+    }
+}
+
+/// Runs one HTTP exchange, saying at info level (`-v`) what is being waited
+/// for when it takes more than 10 s, then every 30 s.
+async fn watched<T>(
+    path: &str,
+    limit: Duration,
+    exchange: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(exchange);
+    let started = Instant::now();
+    let mut next = Duration::from_secs(10);
+    loop {
+        tokio::select! {
+            out = &mut exchange => return out,
+            _ = tokio::time::sleep_until(started + next) => {
+                info!(
+                    "still waiting for {path}: {} s so far (gives up after {} s)",
+                    next.as_secs(),
+                    limit.as_secs()
+                );
+                next += Duration::from_secs(30);
+            }
         }
     }
 }

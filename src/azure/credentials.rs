@@ -11,7 +11,7 @@ use azure_identity::{
     ManagedIdentityCredential, WorkloadIdentityCredential,
 };
 use tokio::sync::Mutex;
-use tracing::{debug, info};
+use tracing::info;
 
 use super::error::AzureError;
 
@@ -159,14 +159,21 @@ fn first_line(s: &str) -> String {
 pub struct TokenCache {
     credential: Arc<dyn TokenCredential>,
     method: AuthMethod,
+    /// How long one token request may take (a hung `az` must not block forever).
+    timeout: std::time::Duration,
     tokens: Mutex<HashMap<String, (Secret, azure_core::time::OffsetDateTime)>>,
 }
 
 impl TokenCache {
-    pub fn new(credential: Arc<dyn TokenCredential>, method: AuthMethod) -> TokenCache {
+    pub fn new(
+        credential: Arc<dyn TokenCredential>,
+        method: AuthMethod,
+        timeout: std::time::Duration,
+    ) -> TokenCache {
         TokenCache {
             credential,
             method: resolve(method),
+            timeout,
             tokens: Mutex::new(HashMap::new()),
         }
     }
@@ -181,11 +188,21 @@ impl TokenCache {
         {
             return Ok(secret.secret().to_string());
         }
-        debug!("requesting a token for {scope}");
-        let token = self
-            .credential
-            .get_token(&[scope], None)
+        info!(
+            "waiting for {} to issue a token for {scope} (up to {} s)",
+            self.method.name(),
+            self.timeout.as_secs()
+        );
+        let token = tokio::time::timeout(self.timeout, self.credential.get_token(&[scope], None))
             .await
+            .map_err(|_| AzureError::Auth {
+                method: self.method.name().into(),
+                message: format!(
+                    "no token within {} s (--credential-timeout)",
+                    self.timeout.as_secs()
+                ),
+                hint: self.method.hint().into(),
+            })?
             .map_err(|e| AzureError::Auth {
                 method: self.method.name().into(),
                 message: first_line(&e.to_string()),

@@ -34,6 +34,14 @@ pub enum AzureError {
 }
 
 impl AzureError {
+    /// A body that is not what the API documents (its text redacted).
+    pub fn decode(path: impl Into<String>, message: impl AsRef<str>) -> AzureError {
+        AzureError::Decode {
+            path: path.into(),
+            message: crate::text::redact(message.as_ref()).into_owned(),
+        }
+    }
+
     /// The error as the inventory records it.
     pub fn detail(&self) -> ErrorDetail {
         match self {
@@ -82,8 +90,18 @@ struct Flat {
     message: Option<String>,
 }
 
-/// Azure's code and message from an error body, whichever shape it has.
+/// Azure's code and message from an error body, whichever shape it has,
+/// with anything that looks like a token redacted (some servers echo the
+/// request's headers).
 pub fn parse_error_body(body: &str) -> (String, String) {
+    let (code, message) = error_body(body);
+    (
+        crate::text::redact(&code).into_owned(),
+        crate::text::redact(&message).into_owned(),
+    )
+}
+
+fn error_body(body: &str) -> (String, String) {
     if let Ok(w) = serde_json::from_str::<Wrapped>(body) {
         return (
             w.error.code.unwrap_or_else(|| "Unknown".into()),
@@ -122,5 +140,8 @@ mod tests {
             )
         );
         assert_eq!(parse_error_body("<html>bad gateway</html>").0, "Unknown");
+        let echoed = r#"{"error":{"code":"BadRequest","message":"header Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig was rejected"}}"#;
+        let (_, m) = parse_error_body(echoed);
+        assert!(!m.contains("eyJhbGci"), "{m}");
     }
 }

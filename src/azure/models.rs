@@ -351,6 +351,14 @@ pub struct Secret {
     pub kind: Option<String>,
     #[serde(default)]
     pub properties: SecretProperties,
+    /// A secret value is never kept, even if an answer carries one.
+    #[serde(
+        rename = "value",
+        default,
+        skip_serializing,
+        deserialize_with = "discard"
+    )]
+    pub value: Discarded,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -360,8 +368,24 @@ pub struct Secret {
 pub struct SecretProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ItemAttributes>,
+    /// A secret value is never kept, even if an answer carries one.
+    #[serde(
+        rename = "value",
+        default,
+        skip_serializing,
+        deserialize_with = "discard"
+    )]
+    pub value: Discarded,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// The place of a field that is read past and never stored (a secret's value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Discarded;
+
+fn discard<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Discarded, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| Discarded)
 }
 
 /// `attributes` of a key or secret: `enabled` (default true), `exp` and `nbf`

@@ -16,7 +16,13 @@ pub async fn activity_log_alerts(
     client: &AzureClient,
     sub: &str,
 ) -> Collected<Vec<ActivityLogAlert>> {
-    list(client, format!("subscriptions/{sub}/providers/Microsoft.Insights/activityLogAlerts?api-version={ACTIVITY_LOG_ALERTS_API}")).await
+    let mut listed: Collected<Vec<ActivityLogAlert>> = list(client, format!("subscriptions/{sub}/providers/Microsoft.Insights/activityLogAlerts?api-version={ACTIVITY_LOG_ALERTS_API}")).await;
+    // An alert a paging answer repeats is one alert.
+    if let Collected::Ok { value } = &mut listed {
+        let mut seen = std::collections::HashSet::new();
+        value.retain(|a| seen.insert(a.id.to_ascii_lowercase()));
+    }
+    listed
 }
 
 pub async fn action_groups(client: &AzureClient, sub: &str) -> Collected<Vec<ActionGroup>> {

@@ -137,9 +137,8 @@ async fn query(
         .log_analytics_query(customer_id, query, &timespan)
         .await
         .and_then(|body| {
-            serde_json::from_slice::<QueryResponse>(&body).map_err(|e| AzureError::Decode {
-                path: format!("v1/workspaces/{customer_id}/query"),
-                message: e.to_string(),
+            serde_json::from_slice::<QueryResponse>(&body).map_err(|e| {
+                AzureError::decode(format!("v1/workspaces/{customer_id}/query"), e.to_string())
             })
         })
 }
@@ -246,6 +245,85 @@ pub async fn collect(
     workspaces
 }
 
+/// The columns the volume query projects.
+const VOLUME_COLUMNS: &[&str] = &["vault", "events", "lastEvent"];
+
+/// The columns the evidence query projects.
+const EVIDENCE_COLUMNS: &[&str] = &[
+    "kind",
+    "vault",
+    "callerIp",
+    "client",
+    "upn",
+    "appId",
+    "objectId",
+    "count",
+    "challenges",
+    "firstSeen",
+    "lastSeen",
+    "lastUnexplained",
+    "operations",
+    "resultDescription",
+];
+
+/// An answer that is not what the query projects: the part is not read.
+fn unexpected(ws_id: &str, problem: &str) -> ErrorDetail {
+    ErrorDetail {
+        code: "UnexpectedResponse".into(),
+        message: crate::text::redact(&format!(
+            "the answer of workspace {ws_id} does not match the query: {problem}"
+        ))
+        .into_owned(),
+        http_status: Some(200),
+    }
+}
+
+/// Decoded rows by vault index, and the vaults whose rows did not decode (why).
+type Decoded<T> = (Vec<(usize, T)>, BTreeMap<usize, String>);
+
+/// The rows of `resp`'s result table decoded by `read` into per-vault
+/// values. A row whose vault is a member but whose other values do not
+/// decode makes only that vault unread; a row without a readable vault, or
+/// an answer without the table and columns, makes every member unread.
+fn decode_rows<T>(
+    resp: &QueryResponse,
+    columns: &[&str],
+    members: &BTreeMap<String, usize>,
+    mut read: impl FnMut(&crate::azure::loganalytics::Row<'_>) -> Result<T, String>,
+) -> Result<Decoded<T>, String> {
+    let table = resp.primary(columns)?;
+    let mut rows = Vec::new();
+    let mut bad = BTreeMap::new();
+    for row in table.rows() {
+        let row = row?;
+        let vault = row.string("vault");
+        if vault.is_empty() {
+            return Err(format!("{}: no vault id", row_name(&row)));
+        }
+        let Some(&i) = members.get(&norm_id(&vault)) else {
+            continue;
+        };
+        match read(&row) {
+            Ok(v) => rows.push((i, v)),
+            Err(e) => {
+                bad.entry(i).or_insert(e);
+            }
+        }
+    }
+    Ok((rows, bad))
+}
+
+fn row_name(row: &crate::azure::loganalytics::Row<'_>) -> String {
+    format!("row {}", row.index())
+}
+
+fn member_index(vaults: &[VaultInventory], members: &[usize]) -> BTreeMap<String, usize> {
+    members
+        .iter()
+        .map(|i| (norm_id(&vaults[*i].vault.id), *i))
+        .collect()
+}
+
 /// Turns the volume query's rows into each vault's `auditVolume`; a vault
 /// without a row has no AuditEvent rows in the window.
 fn fill_volume(
@@ -255,20 +333,33 @@ fn fill_volume(
     resp: &QueryResponse,
     window: &Window,
 ) {
-    let mut counts: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
-    if let Some(table) = resp.primary() {
-        for row in table.rows() {
-            counts.insert(
-                norm_id(&row.string("vault")),
-                (row.u64("events").unwrap_or(0), row.opt_string("lastEvent")),
-            );
+    let index = member_index(vaults, members);
+    let decoded = decode_rows(resp, VOLUME_COLUMNS, &index, |row| {
+        Ok((row.count("events")?, row.opt_time("lastEvent")?))
+    });
+    let (rows, bad) = match decoded {
+        Ok(d) => d,
+        Err(problem) => {
+            warn!("audit volume of workspace {ws_id}: {problem}");
+            for i in members {
+                vaults[*i].audit_volume = Collected::Error {
+                    error: unexpected(ws_id, &problem),
+                };
+            }
+            return;
         }
-    }
+    };
+    let mut counts: BTreeMap<usize, (u64, Option<String>)> = rows.into_iter().collect();
     let partial = resp.problem().is_some();
     for i in members {
-        let (events, last_event) = counts
-            .remove(&norm_id(&vaults[*i].vault.id))
-            .unwrap_or((0, None));
+        if let Some(problem) = bad.get(i) {
+            warn!("audit volume of {}: {problem}", vaults[*i].vault.id);
+            vaults[*i].audit_volume = Collected::Error {
+                error: unexpected(ws_id, problem),
+            };
+            continue;
+        }
+        let (events, last_event) = counts.remove(i).unwrap_or((0, None));
         vaults[*i].audit_volume = Collected::Ok {
             value: AuditVolume {
                 workspace_id: ws_id.to_string(),
@@ -284,6 +375,62 @@ fn fill_volume(
     }
 }
 
+/// One decoded row of the evidence query.
+enum Group {
+    Unauthorized(UnauthorizedGroup),
+    Forbidden(ForbiddenGroup),
+}
+
+fn evidence_row(row: &crate::azure::loganalytics::Row<'_>) -> Result<Group, String> {
+    let identity = CallerIdentity {
+        upn: row.opt_string("upn"),
+        app_id: row.opt_string("appId"),
+        object_id: row.opt_string("objectId"),
+    };
+    let operations: Vec<String> = match row.dynamic("operations") {
+        serde_json::Value::Array(a) => a
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => vec![],
+    };
+    let count = row.count("count")?;
+    match row.string("kind").as_str() {
+        "unauthorized" => {
+            let challenges = row.count("challenges")?;
+            if challenges > count {
+                return Err(format!(
+                    "row {}: {challenges} challenges for {count} requests",
+                    row.index()
+                ));
+            }
+            Ok(Group::Unauthorized(UnauthorizedGroup {
+                caller_ip: row.string("callerIp"),
+                client: row.string("client"),
+                identity,
+                count,
+                challenges,
+                unexplained: count - challenges,
+                first_seen: row.time("firstSeen")?,
+                last_seen: row.time("lastSeen")?,
+                last_unexplained: row.opt_time("lastUnexplained")?,
+                operations,
+            }))
+        }
+        "forbidden" => Ok(Group::Forbidden(ForbiddenGroup {
+            caller_ip: row.string("callerIp"),
+            client: row.string("client"),
+            identity,
+            count,
+            first_seen: row.time("firstSeen")?,
+            last_seen: row.time("lastSeen")?,
+            operations,
+            result_description: row.opt_string("resultDescription"),
+        })),
+        other => Err(format!("row {}: unknown kind {other:?}", row.index())),
+    }
+}
+
 /// Turns the query's rows into each vault's groups.
 fn fill(
     vaults: &mut [VaultInventory],
@@ -292,6 +439,17 @@ fn fill(
     resp: &QueryResponse,
     window: &Window,
 ) {
+    let index = member_index(vaults, members);
+    let (rows, bad) = match decode_rows(resp, EVIDENCE_COLUMNS, &index, evidence_row) {
+        Ok(d) => d,
+        Err(problem) => {
+            warn!("audit logs of workspace {ws_id}: {problem}");
+            for i in members {
+                vaults[*i].audit_logs = failed(ws_id, unexpected(ws_id, &problem));
+            }
+            return;
+        }
+    };
     let partial = resp.problem();
     let base = AuditLogs {
         status: if partial.is_some() {
@@ -309,61 +467,22 @@ fn fill(
         error: partial.clone(),
         reason: None,
     };
-    let mut per_vault: BTreeMap<String, AuditLogs> = members
-        .iter()
-        .map(|i| (norm_id(&vaults[*i].vault.id), base.clone()))
-        .collect();
-    if let Some(table) = resp.primary() {
-        for row in table.rows() {
-            let Some(logs) = per_vault.get_mut(&norm_id(&row.string("vault"))) else {
-                continue;
-            };
-            let identity = CallerIdentity {
-                upn: row.opt_string("upn"),
-                app_id: row.opt_string("appId"),
-                object_id: row.opt_string("objectId"),
-            };
-            let operations: Vec<String> = match row.dynamic("operations") {
-                serde_json::Value::Array(a) => a
-                    .into_iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-                _ => vec![],
-            };
-            let count = row.u64("count").unwrap_or(0);
-            match row.string("kind").as_str() {
-                "unauthorized" => {
-                    let challenges = row.u64("challenges").unwrap_or(0).min(count);
-                    logs.unauthorized.push(UnauthorizedGroup {
-                        caller_ip: row.string("callerIp"),
-                        client: row.string("client"),
-                        identity,
-                        count,
-                        challenges,
-                        unexplained: count - challenges,
-                        first_seen: row.string("firstSeen"),
-                        last_seen: row.string("lastSeen"),
-                        last_unexplained: row.opt_string("lastUnexplained"),
-                        operations,
-                    });
-                }
-                "forbidden" => logs.forbidden.push(ForbiddenGroup {
-                    caller_ip: row.string("callerIp"),
-                    client: row.string("client"),
-                    identity,
-                    count,
-                    first_seen: row.string("firstSeen"),
-                    last_seen: row.string("lastSeen"),
-                    operations,
-                    result_description: row.opt_string("resultDescription"),
-                }),
-                other => warn!("audit query returned a row of unknown kind {other:?}"),
-            }
+    let mut per_vault: BTreeMap<usize, AuditLogs> =
+        members.iter().map(|i| (*i, base.clone())).collect();
+    for (i, group) in rows {
+        let logs = per_vault.get_mut(&i).expect("members only");
+        match group {
+            Group::Unauthorized(g) => logs.unauthorized.push(g),
+            Group::Forbidden(g) => logs.forbidden.push(g),
         }
     }
     for i in members {
-        if let Some(l) = per_vault.remove(&norm_id(&vaults[*i].vault.id)) {
-            vaults[*i].audit_logs = l;
-        }
+        vaults[*i].audit_logs = match bad.get(i) {
+            Some(problem) => {
+                warn!("audit logs of {}: {problem}", vaults[*i].vault.id);
+                failed(ws_id, unexpected(ws_id, problem))
+            }
+            None => per_vault.remove(i).unwrap_or_default(),
+        };
     }
 }

@@ -160,9 +160,11 @@ pub async fn api_hits(
 /// The answer's entries by lower-case resource id, as the per-resource
 /// metrics shape the inventory keeps. A body without `values` is an error.
 fn decode(body: &[u8], batch: &Batch) -> Result<HashMap<String, MetricsResponse>, AzureError> {
-    let answer: BatchAnswer = serde_json::from_slice(body).map_err(|e| AzureError::Decode {
-        path: format!("/subscriptions/{}/metrics:getBatch", batch.subscription),
-        message: e.to_string(),
+    let answer: BatchAnswer = serde_json::from_slice(body).map_err(|e| {
+        AzureError::decode(
+            format!("/subscriptions/{}/metrics:getBatch", batch.subscription),
+            e.to_string(),
+        )
     })?;
     Ok(answer
         .values

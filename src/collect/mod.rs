@@ -210,7 +210,15 @@ pub async fn collect(
             .subscription_id
             .cmp(&b.subscription.subscription_id)
     });
+    // A subscription named twice, or a vault a paging answer repeats, is
+    // scanned once.
+    subscriptions.dedup_by(|a, b| {
+        a.subscription
+            .subscription_id
+            .eq_ignore_ascii_case(&b.subscription.subscription_id)
+    });
     found.sort_by_key(|v| v.id.to_ascii_lowercase());
+    found.dedup_by(|a, b| a.id.eq_ignore_ascii_case(&b.id));
     info!(vaults = found.len(), "vaults found");
 
     let mut vaults = per_vault(&client, found, window, needs, progress).await;
@@ -349,16 +357,18 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
         .parse()
         .map_err(|_| format!("{s:?}: expected a number and a unit, such as 24h, 7d or 90m"))?;
     let d = match unit {
-        "m" | "min" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
+        "m" | "min" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
         _ => {
             return Err(format!(
                 "{s:?}: unknown unit {unit:?}; use m, h or d (e.g. 24h)"
             ));
         }
     };
-    if n <= 0 || d > chrono::Duration::days(730) {
+    let too_long = chrono::Duration::days(730);
+    let d = d.unwrap_or(too_long + too_long);
+    if n <= 0 || d > too_long {
         return Err(format!(
             "{s:?}: must be more than 0 and at most 730d (Log Analytics' longest retention)"
         ));
@@ -378,5 +388,12 @@ mod tests {
         assert!(parse_since("1w").unwrap_err().contains("unknown unit"));
         assert!(parse_since("0h").is_err());
         assert!(parse_since("h").is_err());
+        for huge in [
+            "9223372036854775807m",
+            "9223372036854775807d",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_since(huge).is_err(), "{huge}");
+        }
     }
 }

@@ -4,7 +4,6 @@ use anyhow::Result;
 use crate::cli::AccessArgs;
 use kvaudit::access::collect::{AccessQuery, AllowList, run};
 use kvaudit::access::{View, render};
-use kvaudit::azure::client::ClientOptions;
 use kvaudit::collect::{Scope, progress::Progress};
 
 pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
@@ -30,7 +29,7 @@ pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
         caller: args.caller.clone(),
         status: args.status,
     };
-    let session = super::Session::connect(&args.azure, ClientOptions::default())?;
+    let session = super::Session::connect(&args.azure, super::client_options(&args.azure))?;
     let scope = Scope {
         subscriptions: args.subscriptions.clone(),
         resource_group: args.resource_group.clone(),

@@ -161,6 +161,18 @@ pub fn window(
     })
 }
 
+/// The client's waits from the command line: the run's deadline starts now.
+pub fn client_options(azure: &AzureArgs) -> ClientOptions {
+    ClientOptions {
+        query_budget: azure.query_timeout,
+        query_timeout: ClientOptions::default()
+            .query_timeout
+            .min(azure.query_timeout),
+        deadline: azure.timeout.map(|t| tokio::time::Instant::now() + t),
+        ..ClientOptions::default()
+    }
+}
+
 /// What `scan` and `access` need to talk to Azure: the client (endpoints
 /// checked, credential picked) and a runtime to drive it.
 pub struct Session {
@@ -176,7 +188,11 @@ impl Session {
             azure.log_analytics_endpoint.as_deref(),
         )?
         .with_metrics_endpoint(azure.metrics_endpoint.as_deref())?;
-        let tokens = std::sync::Arc::new(TokenCache::new(credential(azure.auth)?, azure.auth));
+        let tokens = std::sync::Arc::new(TokenCache::new(
+            credential(azure.auth)?,
+            azure.auth,
+            azure.credential_timeout,
+        ));
         let client = std::sync::Arc::new(AzureClient::new(endpoints, tokens, options)?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -21,8 +21,8 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     let needs = collect::Needs(set.needs());
     info!(reads = ?needs.0, "what the selected rules read");
     let options = ClientOptions {
-        concurrency: args.concurrency.max(1),
-        ..ClientOptions::default()
+        concurrency: usize::from(args.concurrency),
+        ..super::client_options(&args.azure)
     };
     let session = super::Session::connect(&args.azure, options)?;
     let client = session.client.clone();
@@ -40,6 +40,10 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     );
     progress.finish();
     let inventory = inventory?;
+    // What `scan` keeps must be what `eval` reads back.
+    inventory.check().map_err(|(location, message)| {
+        anyhow::anyhow!("the collected inventory is inconsistent at {location}: {message} (a kvaudit defect; please report it)")
+    })?;
     info!(
         vaults = inventory.vaults.len(),
         requests = client.stats.requests.load(Ordering::Relaxed),
