@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod kql;
 pub mod policy;
 pub mod report;
+pub mod text;
 pub mod waiver;
 
 pub use error::Error;

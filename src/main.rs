@@ -57,7 +57,10 @@ fn main() {
             EnvFilter::try_from_env("KVAUDIT_LOG")
                 .unwrap_or_else(|_| EnvFilter::new(format!("kvaudit={level}"))),
         )
-        .with_writer(std::io::stderr)
+        // Log lines carry Azure text (names, error messages): controls in
+        // them are made visible, and kvaudit adds no escape codes of its own.
+        .with_writer(|| kvaudit::text::SafeLines(std::io::stderr()))
+        .with_ansi(false)
         .with_target(false)
         .init();
 
@@ -88,9 +91,11 @@ fn main() {
 
 fn one_line(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
-    text.lines()
+    let joined = text
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    kvaudit::text::terminal(&joined).into_owned()
 }

@@ -100,6 +100,27 @@ fn item_lines(text: &str) -> Vec<usize> {
     out
 }
 
+/// The line where flow brackets (`[`, `{`) first nest deeper than `max`
+/// (counted over the whole text, quotes included: an over-estimate that
+/// only a pathological file reaches). One pass.
+fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    for c in text.chars() {
+        match c {
+            '\n' => line += 1,
+            '[' | '{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(line);
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Reads and checks a waivers file: unknown rules, bad dates and bad globs
 /// are errors naming the file and line.
 pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
@@ -109,6 +130,14 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
         reason: crate::error::io_reason(&e),
     })?;
     let bad = |line: usize, message: String| Error::Policy(format!("{origin}:{line}: {message}"));
+    // The YAML parser's cost grows faster than linearly with nesting; a
+    // waivers file is a flat list, so deep nesting is refused up front.
+    if let Some(line) = too_deep(&text, 16) {
+        return Err(bad(
+            line,
+            "not a valid waivers file: brackets nested more than 16 deep (a waivers file is a flat list of entries)".into(),
+        ));
+    }
     let file: File = serde_norway::from_str(&text).map_err(|e| {
         let line = e.location().map_or(1, |l| l.line());
         let msg = e.to_string();
@@ -140,7 +169,17 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
                 return Err(bad(line, format!("waiver has an empty {what}")));
             }
         }
-        let pattern = glob::Pattern::new(e.resource.trim()).map_err(|err| {
+        let resource = e.resource.trim();
+        if !resource.starts_with(['/', '*', '?', '[']) {
+            return Err(bad(
+                line,
+                format!(
+                    "resource {:?} cannot match: it is matched against full ARM ids, so it must start with / or a wildcard (e.g. /subscriptions/*/resourceGroups/rg-sandbox/providers/Microsoft.KeyVault/vaults/*)",
+                    e.resource
+                ),
+            ));
+        }
+        let pattern = glob::Pattern::new(resource).map_err(|err| {
             bad(
                 line,
                 format!("resource {:?} is not a valid glob: {err}", e.resource),

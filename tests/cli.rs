@@ -518,7 +518,7 @@ fn bad_policies_get_one_line_errors() {
         .to_str()
         .unwrap(),
     ]);
-    assert_one_line_error(&r, &["data.json", "windowHours must be a positive number"]);
+    assert_one_line_error(&r, &["data.json", "windowHours must be a number of hours"]);
 }
 
 #[test]

@@ -3,6 +3,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use super::{AccessReport, View, vault_name};
+use crate::text;
 
 /// Output formats of `access`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -134,9 +135,18 @@ fn unread_lines(report: &AccessReport) -> String {
     report
         .unread
         .iter()
-        .map(|u| format!("not read: {}: {}\n", vault_name(&u.vault), u.reason))
+        .map(|u| {
+            format!(
+                "not read: {}: {}\n",
+                text::terminal(vault_name(&u.vault)),
+                text::terminal(&u.reason)
+            )
+        })
         .collect()
 }
+
+/// Longest cell of the table view (the JSON view has every value whole).
+const MAX_CELL: usize = 200;
 
 /// Writes the report to `w` (JSON is streamed, not built as one string).
 pub fn write(
@@ -187,13 +197,13 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
             let mut w = csv::Writer::from_writer(Vec::new());
             let _ = w.write_record(&header);
             for r in rows {
-                let _ = w.write_record(&r);
+                let _ = w.write_record(r.iter().map(|c| text::csv(c).into_owned()));
             }
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
         }
         AccessFormat::Markdown => {
             let (header, rows) = grid(report, view);
-            let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+            let cell = |s: &str| text::markdown(&text::clip(s, MAX_CELL));
             let mut out = format!(
                 "## kvaudit access: {} vault(s), {} to {}\n\n",
                 report.vaults.len(),
@@ -215,8 +225,8 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
                 out.push_str("\n### Not read\n\n");
                 for u in &report.unread {
                     out.push_str(&format!(
-                        "- `{}`: {}\n",
-                        vault_name(&u.vault),
+                        "- {}: {}\n",
+                        cell(vault_name(&u.vault)),
                         cell(&u.reason)
                     ));
                 }
@@ -239,7 +249,10 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
                     )
                     .set_header(header);
                 for r in rows {
-                    t.add_row(r);
+                    t.add_row(
+                        r.iter()
+                            .map(|c| text::terminal(&text::clip(c, MAX_CELL)).into_owned()),
+                    );
                 }
                 out.push_str(&format!("{t}\n"));
             }

@@ -12,6 +12,8 @@ use crate::finding::Severity;
 #[derive(Debug, Clone)]
 pub struct PolicyData {
     pub document: Value,
+    /// Where the user's part came from (for messages).
+    pub origin: String,
 }
 
 impl PolicyData {
@@ -19,6 +21,7 @@ impl PolicyData {
         PolicyData {
             document: serde_json::from_str(builtin::default_data())
                 .expect("policies/data.json is valid JSON (checked by tests)"),
+            origin: "policies/data.json".into(),
         }
     }
 
@@ -48,6 +51,7 @@ impl PolicyData {
             });
         }
         let mut data = PolicyData::defaults();
+        data.origin = origin.to_string();
         merge(&mut data.document, user);
         data.validate(origin)?;
         Ok(data)
@@ -60,25 +64,88 @@ impl PolicyData {
             column: 1,
             message,
         };
+        let defaults = PolicyData::defaults();
+        let known = |path: &str| -> Vec<String> {
+            defaults
+                .document
+                .pointer(path)
+                .and_then(Value::as_object)
+                .map_or(vec![], |o| o.keys().cloned().collect())
+        };
+        // A misspelt key would silently leave the default in force.
+        misspelt(&self.document, &known(""), "", &mut warnings(origin)).map_err(&bad)?;
         let config = self.config();
-        for key in ["windowHours", "challengeSeconds", "logsArrivingDays"] {
-            match config.get(key) {
-                Some(v) if v.as_f64().is_some_and(|n| n > 0.0) => {}
-                other => {
+        let mut config_keys = known("/config");
+        config_keys.push("benchmark".into());
+        misspelt(config, &config_keys, "config.", &mut warnings(origin)).map_err(&bad)?;
+        if let Some(allow) = config.get("allowList") {
+            misspelt(allow, &known("/config/allowList"), "config.allowList.", &mut |k| {
+                Err(format!(
+                    "config.allowList.{k} is not a kind of allow-list entry (ips, objectIds, appIds)"
+                ))
+            })
+            .map_err(&bad)?;
+        }
+        // Numbers within what Azure and the rules can use (an unbounded
+        // value would overflow the window arithmetic).
+        for (key, max, whole, what) in [
+            (
+                "windowHours",
+                17_520.0,
+                false,
+                "hours (at most 2 years, Log Analytics' longest retention)",
+            ),
+            ("challengeSeconds", 3_600.0, true, "seconds (at most 3600)"),
+            (
+                "logsArrivingDays",
+                93.0,
+                true,
+                "days (at most 93, Azure Monitor metrics' retention)",
+            ),
+        ] {
+            match config.get(key).and_then(Value::as_f64) {
+                Some(n) if n > 0.0 && n <= max && (!whole || n.fract() == 0.0) => {}
+                _ => {
                     return Err(bad(format!(
-                        "config.{key} must be a positive number, found {}",
-                        other.map_or("nothing".into(), |v| v.to_string())
-                    )));
+                        "config.{key} must be a {} number of {what}, more than 0; found {}",
+                        if whole { "whole" } else { "" },
+                        config.get(key).map_or("nothing".into(), |v| v.to_string())
+                    )
+                    .replace("a  number", "a number")));
                 }
             }
         }
         for key in ["ips", "objectIds", "appIds"] {
-            if let Some(v) = config.get("allowList").and_then(|a| a.get(key))
-                && !v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
-            {
+            let Some(v) = config.get("allowList").and_then(|a| a.get(key)) else {
+                continue;
+            };
+            let Some(items) = v.as_array() else {
                 return Err(bad(format!(
                     "config.allowList.{key} must be a list of strings"
                 )));
+            };
+            for (i, item) in items.iter().enumerate() {
+                let Some(text) = item.as_str() else {
+                    return Err(bad(format!(
+                        "config.allowList.{key}[{i}] must be a string, found {item}"
+                    )));
+                };
+                let ok = if key == "ips" {
+                    text.parse::<std::net::IpAddr>().is_ok() || text.parse::<ipnet::IpNet>().is_ok()
+                } else {
+                    is_guid(text)
+                };
+                if !ok {
+                    return Err(bad(format!(
+                        "config.allowList.{key}[{i}] {:?} is not {}",
+                        crate::text::terminal(text),
+                        if key == "ips" {
+                            "an IP address or CIDR range (e.g. 203.0.113.7 or 10.0.0.0/8)"
+                        } else {
+                            "a GUID (e.g. 00000000-0000-0000-0000-000000000000)"
+                        }
+                    )));
+                }
             }
         }
         match config.get("softDeleteRetentionMinDays") {
@@ -109,6 +176,32 @@ impl PolicyData {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Severity overrides must name rules that exist: an override for a
+    /// misspelt id would silently do nothing.
+    pub fn check_severities(&self, rule_ids: &[&str]) -> Result<(), Error> {
+        let Some(sev) = self.config().get("severities").and_then(Value::as_object) else {
+            return Ok(());
+        };
+        if let Some(id) = sev.keys().find(|k| !rule_ids.contains(&k.as_str())) {
+            let hint = rule_ids
+                .iter()
+                .map(|r| (strsim::levenshtein(r, id), r))
+                .min()
+                .filter(|(d, _)| *d <= 3)
+                .map_or(String::new(), |(_, r)| format!("; did you mean {r}?"));
+            return Err(Error::Data {
+                origin: self.origin.clone(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "config.severities.{}: no loaded rule has this id{hint} (kvaudit policy list shows them)",
+                    crate::text::terminal(id)
+                ),
+            });
         }
         Ok(())
     }
@@ -149,6 +242,60 @@ impl PolicyData {
     pub fn window_hours(&self) -> f64 {
         self.config()["windowHours"].as_f64().unwrap_or(24.0)
     }
+}
+
+/// Warns (through `tracing`) about keys no built-in rule reads.
+fn warnings(origin: &str) -> impl FnMut(&str) -> Result<(), String> + '_ {
+    move |key| {
+        tracing::warn!(
+            "{origin}: {key:?} is not a setting of the built-in rules (a custom policy may read it)"
+        );
+        Ok(())
+    }
+}
+
+/// Keys of `object` that are not in `known`: one close to a known key (a
+/// typo such as `windwHours`) is an error naming it; any other goes to
+/// `unknown`, which decides.
+fn misspelt(
+    object: &Value,
+    known: &[String],
+    prefix: &str,
+    unknown: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some(o) = object.as_object() else {
+        return Ok(());
+    };
+    for key in o.keys().filter(|k| !known.contains(k)) {
+        let closest = known
+            .iter()
+            .map(|k| {
+                (
+                    strsim::levenshtein(&k.to_lowercase(), &key.to_lowercase()),
+                    k,
+                )
+            })
+            .min();
+        match closest {
+            Some((d, k)) if d <= 2 || k.eq_ignore_ascii_case(key) => {
+                return Err(format!(
+                    "{prefix}{} is not a known setting; did you mean {prefix}{k}?",
+                    crate::text::terminal(key)
+                ));
+            }
+            _ => unknown(&format!("{prefix}{}", crate::text::terminal(key)))?,
+        }
+    }
+    Ok(())
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits.
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Objects merge key by key; anything else is replaced.

@@ -112,6 +112,9 @@ impl PolicySet {
                 .map_err(|e| rego_error(&e))?;
             package_files.entry(package).or_default().push(f);
         }
+        if let Some(cycle) = super::recursion::find_cycle(engine.get_modules()) {
+            return Err(Error::Policy(cycle.to_string()));
+        }
         engine
             .add_data(Value::from(data.document.clone()))
             .map_err(|e| Error::Policy(format!("policy data: {e}")))?;
@@ -183,6 +186,8 @@ impl PolicySet {
             });
         }
         rules.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
+        let ids: Vec<&str> = rules.iter().map(|r| r.metadata.id.as_str()).collect();
+        data.check_severities(&ids)?;
         Ok(PolicySet {
             engine,
             rules,

@@ -5,6 +5,7 @@ pub mod data;
 pub mod engine;
 pub mod input;
 pub mod metadata;
+pub mod recursion;
 pub mod selection;
 pub mod source;
 pub mod testing;

@@ -18,6 +18,9 @@ pub struct TestOutcome {
     pub failure: Option<String>,
 }
 
+/// How long one `test_` rule may run on the interpreter.
+pub const TEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs every `test_` rule declared in the test files of `files` whose path
 /// `selected` accepts. All files (tests and policies) are compiled together.
 pub fn run(
@@ -26,6 +29,11 @@ pub fn run(
     selected: impl Fn(&PolicyFile) -> bool,
 ) -> Result<Vec<TestOutcome>, Error> {
     let mut engine = new_engine();
+    // A test that runs away is stopped, and fails naming itself.
+    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: TEST_TIME_LIMIT,
+        check_interval: std::num::NonZeroU32::new(1000).expect("non-zero"),
+    });
     let mut packages = Vec::new();
     for f in files {
         super::engine::forbid_network(f)?;
@@ -33,6 +41,9 @@ pub fn run(
             .add_policy(f.path.clone(), f.text.clone())
             .map_err(|e| rego_error(&e))?;
         packages.push(package);
+    }
+    if let Some(cycle) = super::recursion::find_cycle(engine.get_modules()) {
+        return Err(Error::Policy(cycle.to_string()));
     }
     engine
         .add_data(Value::from(data.document.clone()))

@@ -2,19 +2,24 @@
 use super::Report;
 use crate::finding::Status;
 
-/// Markdown table cells cannot hold raw `|` or newlines.
+/// A cell of kvaudit's own or the policy author's text (rule titles and
+/// remediation keep their markdown): it cannot hold raw `|` or newlines.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::text::terminal(s)
+        .replace('|', "\\|")
+        .replace("\\n", " ")
 }
 
-/// A summary stays short: long findings are cut (the JSON report has them whole).
+/// Text that carries Azure data (names, messages, justifications): every
+/// control character made visible and markdown escaped, and cut short.
 fn short(s: &str) -> String {
     const MAX: usize = 240;
-    if s.chars().count() <= MAX {
-        return cell(s);
-    }
-    let cut: String = s.chars().take(MAX).collect();
-    format!("{}…", cell(cut.trim_end()))
+    crate::text::markdown(&crate::text::clip(s, MAX))
+}
+
+/// A resource name from Azure.
+fn name(s: &str) -> String {
+    crate::text::markdown(&crate::text::clip(s, 120))
 }
 
 pub fn render(report: &Report) -> String {
@@ -98,7 +103,7 @@ pub fn render(report: &Report) -> String {
                 "| {} | `{}` | {} | {} | {} |\n",
                 f.severity.as_str(),
                 f.rule_id,
-                cell(&f.resource.name),
+                name(&f.resource.name),
                 short(&f.message),
                 cell(&fix),
             ));
@@ -118,9 +123,9 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!(
                     "| `{}` | {} | {} | {} | {} |\n",
                     f.rule_id,
-                    cell(&f.resource.name),
-                    cell(&wr.justification),
-                    cell(&wr.owner),
+                    name(&f.resource.name),
+                    short(&wr.justification),
+                    short(&wr.owner),
                     wr.expires
                 ));
             }
@@ -129,10 +134,10 @@ pub fn render(report: &Report) -> String {
         if !w.expired.is_empty() || !w.unmatched.is_empty() {
             out.push_str("### Waivers to review\n\n");
             for e in &w.expired {
-                out.push_str(&format!("- expired, no longer applied: {}\n", cell(e)));
+                out.push_str(&format!("- expired, no longer applied: {}\n", short(e)));
             }
             for u in &w.unmatched {
-                out.push_str(&format!("- matched nothing: {}\n", cell(u)));
+                out.push_str(&format!("- matched nothing: {}\n", short(u)));
             }
             out.push('\n');
         }
@@ -147,7 +152,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!(
                 "| `{}` | {} | {} |\n",
                 f.rule_id,
-                cell(&f.resource.name),
+                name(&f.resource.name),
                 short(&f.message)
             ));
         }
@@ -163,8 +168,8 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!(
                 "| `{}` | {} | {} |\n",
                 f.rule_id,
-                cell(&f.resource.name),
-                cell(&f.message)
+                name(&f.resource.name),
+                short(&f.message)
             ));
         }
         out.push('\n');

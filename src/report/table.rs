@@ -8,12 +8,17 @@ use crate::finding::Status;
 /// Longer messages are cut in the table (JSON and markdown keep them whole).
 const MAX_MESSAGE: usize = 280;
 
+/// Longer names are cut too: a table cell costs its layout more than linear time.
+const MAX_NAME: usize = 120;
+
+/// Azure text for a cell: controls made visible, cut at `max` characters.
 fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
+    let cut = crate::text::clip(s, max);
+    let visible = crate::text::terminal(&cut);
+    if matches!(cut, std::borrow::Cow::Borrowed(_)) {
+        return visible.into_owned();
     }
-    let cut: String = s.chars().take(max).collect();
-    format!("{}… (--format json shows all)", cut.trim_end())
+    format!("{} (--format json shows all)", visible.trim_end())
 }
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -55,12 +60,13 @@ pub fn render(report: &Report, color: bool) -> String {
             status,
             Cell::new(f.severity.as_str()),
             Cell::new(match report.controls_of(f) {
-                Some(c) => format!("{c}\n{}", f.rule_id),
-                None => f.rule_id.clone(),
+                Some(c) => format!("{c}\n{}", shorten(&f.rule_id, MAX_NAME)),
+                None => shorten(&f.rule_id, MAX_NAME),
             }),
             Cell::new(format!(
                 "{}\n{}",
-                f.resource.name, f.resource.subscription_id
+                shorten(&f.resource.name, MAX_NAME),
+                shorten(&f.resource.subscription_id, MAX_NAME)
             )),
             Cell::new(shorten(&f.message, MAX_MESSAGE)),
         ]);
@@ -128,8 +134,8 @@ fn controls_table(report: &Report, benchmark: &str, width: u16) -> String {
     for c in report.controls() {
         t.add_row(vec![
             c.control,
-            c.rule_id,
-            c.title,
+            shorten(&c.rule_id, MAX_NAME),
+            shorten(&c.title, MAX_MESSAGE),
             c.fail.to_string(),
             c.not_evaluable.to_string(),
             c.pass.to_string(),
