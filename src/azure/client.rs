@@ -156,6 +156,11 @@ impl AzureClient {
         })
     }
 
+    /// How long one Log Analytics query may take, retries included.
+    pub fn query_budget(&self) -> Duration {
+        self.options.query_budget
+    }
+
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }

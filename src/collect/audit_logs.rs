@@ -133,6 +133,10 @@ async fn query(
         start.to_rfc3339_opts(SecondsFormat::Secs, true),
         end.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
+    info!(
+        "querying Log Analytics workspace {customer_id} over {timespan} (up to {} s, retries included)",
+        client.query_budget().as_secs()
+    );
     client
         .log_analytics_query(customer_id, query, &timespan)
         .await
@@ -322,6 +326,22 @@ fn member_index(vaults: &[VaultInventory], members: &[usize]) -> BTreeMap<String
         .iter()
         .map(|i| (norm_id(&vaults[*i].vault.id), *i))
         .collect()
+}
+
+/// Reads one workspace's answer to the evidence query (the body as
+/// received) into the `auditLogs` of `vaults`, all of which log to
+/// `ws_id`: exactly what a scan does with it, for property tests.
+pub fn apply_evidence(vaults: &mut [VaultInventory], ws_id: &str, body: &[u8], window: &Window) {
+    let members: Vec<usize> = (0..vaults.len()).collect();
+    match serde_json::from_slice::<QueryResponse>(body) {
+        Ok(resp) => fill(vaults, &members, ws_id, &resp, window),
+        Err(e) => {
+            let error = AzureError::decode("query", e.to_string()).detail();
+            for v in vaults.iter_mut() {
+                v.audit_logs = failed(ws_id, error.clone());
+            }
+        }
+    }
 }
 
 /// Turns the volume query's rows into each vault's `auditVolume`; a vault

@@ -5,8 +5,10 @@
 //! for real by duckdb-kql (tests/kql/engine.py).
 //!
 //! Faults: 429 with Retry-After, transient 503s, a persistent 403 on chosen
-//! paths, per-audience token checks, added latency, and an emulated ARM
-//! token bucket per subscription.
+//! paths, per-audience token checks, added latency, an emulated ARM
+//! token bucket per subscription, and [`Override`]s: a fixed answer (wrong
+//! shapes, redirects, bad headers, echoed tokens), a delay, or the usual
+//! answer rewritten (control characters, paging loops, malformed rows).
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -48,6 +50,64 @@ pub struct Faults {
     /// Answer every query with this response file, without running an engine
     /// (to time kvaudit alone on a large answer).
     pub canned_query: Option<PathBuf>,
+    /// Answers replaced for requests whose path contains a fragment (the
+    /// first override that matches and has uses left applies).
+    pub overrides: Vec<Override>,
+}
+
+/// One injected fault.
+#[derive(Clone)]
+pub struct Override {
+    /// Lower-case fragment of the request path.
+    pub path: String,
+    pub answer: Answer,
+    /// How many requests it applies to; 0 = every one.
+    pub times: u64,
+}
+
+impl Override {
+    pub fn new(path: &str, answer: Answer) -> Override {
+        Override {
+            path: path.to_lowercase(),
+            answer,
+            times: 0,
+        }
+    }
+
+    pub fn times(mut self, n: u64) -> Override {
+        self.times = n;
+        self
+    }
+}
+
+impl std::fmt::Debug for Override {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Override({:?}, {} times)", self.path, self.times)
+    }
+}
+
+/// Rewrites a JSON answer, given the request's URL.
+pub type Rewriter = Arc<dyn Fn(Value, &str) -> Value + Send + Sync>;
+
+/// What an override answers.
+#[derive(Clone)]
+pub enum Answer {
+    /// Status, headers and body, verbatim.
+    Fixed(u16, Vec<(&'static str, String)>, String),
+    /// The usual answer, after a wait.
+    Delay(Duration),
+    /// The usual answer with its JSON body rewritten (given the request's URL).
+    Rewrite(Rewriter),
+}
+
+impl Answer {
+    pub fn json(status: u16, body: Value) -> Answer {
+        Answer::Fixed(status, vec![], body.to_string())
+    }
+
+    pub fn rewrite(f: impl Fn(Value, &str) -> Value + Send + Sync + 'static) -> Answer {
+        Answer::Rewrite(Arc::new(f))
+    }
 }
 
 pub struct Tenant {
@@ -102,6 +162,8 @@ pub struct Counters {
 struct Shared {
     tenant: Tenant,
     faults: Faults,
+    /// Uses of each override so far.
+    override_uses: Vec<AtomicU64>,
     counters: Arc<Counters>,
     base: String,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
@@ -162,6 +224,7 @@ pub async fn serve(tenant: Tenant, faults: Faults) -> (SocketAddr, Arc<Counters>
     let (python, engine) = kql_engine();
     let shared = Arc::new(Shared {
         tenant,
+        override_uses: faults.overrides.iter().map(|_| AtomicU64::new(0)).collect(),
         faults,
         counters: counters.clone(),
         base: format!("http://{addr}"),
@@ -269,6 +332,60 @@ async fn handle(
             );
         }
     }
+    let mut rewrite = None;
+    for (i, o) in s.faults.overrides.iter().enumerate() {
+        if !lower.contains(&o.path) {
+            continue;
+        }
+        let used = s.override_uses[i].fetch_add(1, Ordering::SeqCst);
+        if o.times != 0 && used >= o.times {
+            continue;
+        }
+        match &o.answer {
+            Answer::Fixed(status, headers, body) => {
+                let mut r = (
+                    StatusCode::from_u16(*status).unwrap(),
+                    [("content-type", "application/json")],
+                    body.clone(),
+                )
+                    .into_response();
+                for (k, v) in headers {
+                    r.headers_mut().insert(*k, v.parse().unwrap());
+                }
+                return r;
+            }
+            Answer::Delay(d) => tokio::time::sleep(*d).await,
+            Answer::Rewrite(f) => rewrite = Some(f.clone()),
+        }
+        break;
+    }
+    if let Some(f) = rewrite {
+        let r = Box::pin(answer(&s, n, &method, &path, &lower, &query, &body)).await;
+        let (parts, b) = r.into_parts();
+        let bytes = axum::body::to_bytes(b, usize::MAX).await.unwrap();
+        let new = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => f(v, &format!("{}{uri}", s.base)).to_string(),
+            Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        let mut r = Response::from_parts(parts, axum::body::Body::from(new));
+        r.headers_mut().remove("content-length");
+        return r;
+    }
+    answer(&s, n, &method, &path, &lower, &query, &body).await
+}
+
+/// The usual answer, with the knobs' faults.
+async fn answer(
+    s: &Shared,
+    n: u64,
+    method: &Method,
+    path: &str,
+    lower: &str,
+    query: &HashMap<String, String>,
+    body: &Bytes,
+) -> Response {
+    let is_la = lower.starts_with("/v1/");
+    let is_metrics = lower.ends_with("/metrics:getbatch");
     if !is_la && !query.contains_key("api-version") {
         return arm_error(
             StatusCode::BAD_REQUEST,
@@ -315,7 +432,7 @@ async fn handle(
     }
     let mut remaining = None;
     if let (false, Some((size, refill)), Some(sub)) =
-        (is_la || is_metrics, s.faults.bucket, subscription_of(&path))
+        (is_la || is_metrics, s.faults.bucket, subscription_of(path))
     {
         let mut buckets = s.buckets.lock().unwrap();
         let now = Instant::now();
@@ -337,7 +454,7 @@ async fn handle(
         *tokens -= 1.0;
         remaining = Some(tokens.floor() as u64);
     }
-    route(&s, &method, &lower, &query, &body, remaining).await
+    route(s, method, lower, query, body, remaining).await
 }
 
 fn count(s: &Shared, kind: &str) {
