@@ -48,10 +48,10 @@ const VAULT_MATRIX: &str = "
 kv-payments-prod   P P P P   P P P P P P   P P  P   P P P
 kv-data-platform   P P N N   P P P F P F   F N  F   P P N
 kv-shared-secrets  N P N N   P P P F F F   N F2 N   P P N
-kv-archive         P P N N   P P P P P F   P P  N   P P N
+kv-archive         P P N N   P P P P P F   P P  F   P P N
 kv-identity-prod   P P F F2  P P P F F F   P P  P   P F P
 kv-legacy-app      F F N N   F P F F F F   P F  P   F F N
-kv-sandbox-dev     F F N N   F F P F F F   F P  N   F F N
+kv-sandbox-dev     F F N N   F F P F F F   F P  F   F F N
 kv-intranet-web    P F P P   P P P F P F   P P  P   F F F
 ";
 

@@ -6,12 +6,12 @@ import data.kvaudit.lib
 metadata := {
 	"id": "kv/key-rotation",
 	"title": "Every enabled key has a rotation policy that rotates it",
-	"description": "Every enabled key has a rotation policy with a lifetime action of type Rotate (case-insensitive), read through the management plane (Keys_Get). A key whose policy the management plane does not return is not evaluable, never failed by guess.",
+	"description": "Every enabled key has a rotation policy with a lifetime action of type Rotate (case-insensitive), read through the management plane (Keys_Get). A key whose Keys_Get answer carries no rotation policy has none and fails; a key whose Keys_Get failed or was not sent is not evaluable.",
 	"severity": "low",
 	"scope": "vault",
 	"help": concat("\n", [
 		"A key that rotates itself gets a new version on schedule, so a leaked version stops being current without anyone remembering to act.",
-		"The check reads each enabled key through Azure Resource Manager ({vault}/keys/{name}); it fails a key whose rotationPolicy has no lifetime action of type Rotate, and is not evaluable for a key whose answer carries no rotationPolicy (ARM omits an empty policy and one it does not expose alike).",
+		"The check reads each enabled key through Azure Resource Manager ({vault}/keys/{name}), whose answer carries rotationPolicy when the key has one (the API omits it when empty); it fails a key without one or whose policy has no lifetime action of type Rotate, and is not evaluable for a key whose read failed.",
 		"Remediation: az keyvault key rotation-policy update --vault-name <vault> --name <key> --value '{\"lifetimeActions\":[{\"trigger\":{\"timeAfterCreate\":\"P90D\"},\"action\":{\"type\":\"Rotate\"}}],\"attributes\":{\"expiryTime\":\"P1Y\"}}'",
 	]),
 	"markdown": concat("\n", [
@@ -19,10 +19,11 @@ metadata := {
 		"key without a version pick it up, and a leaked version stops being current without anyone acting.",
 		"",
 		"kvaudit reads each enabled key through **Azure Resource Manager** (`GET {vault id}/keys/{name}`), whose",
-		"answer carries `properties.rotationPolicy` when the key has one. **Fails** for an enabled key whose",
-		"rotation policy has no lifetime action of type `Rotate` (only `Notify`, for example). **Not evaluable**",
-		"for a key whose answer has no `rotationPolicy`: ARM omits an empty policy and one it does not expose the",
-		"same way, so kvaudit does not guess. Check such keys with `az keyvault key rotation-policy show`.",
+		"answer carries `properties.rotationPolicy` when the key has one (the Microsoft.KeyVault API omits it when",
+		"empty; the key *list* does not carry it reliably, so kvaudit reads each key). **Fails** for an enabled key",
+		"whose answer has no rotation policy, and for one whose policy has no lifetime action of type `Rotate`",
+		"(only `Notify`, for example); the message says how the key was read. **Not evaluable** for a key whose",
+		"read failed (named with its error) or was not sent (an inventory collected without this rule).",
 		"Prowler checks only the first lifetime action and Steampipe also requires a `timeAfterCreate` trigger;",
 		"kvaudit accepts `Rotate` with either trigger.",
 		"",
@@ -76,7 +77,11 @@ rotates(k) if {
 	lower(lib.str(object.get(a, ["action", "type"], ""))) == "rotate"
 }
 
-unknown := [k.name | some k in enabled; not is_object(policy(k))]
+# A key whose Keys_Get answered without a policy has none (the API omits an
+# empty policy); one whose read failed or was never sent is unknown.
+without_policy := [k.name | some k in enabled; not is_object(policy(k)); read_state(k) == "ok"]
+
+unknown := [k.name | some k in enabled; not is_object(policy(k)); read_state(k) != "ok"]
 
 not_rotating := [k.name | some k in enabled; is_object(policy(k)); not rotates(k)]
 
@@ -89,6 +94,7 @@ results contains r if {
 	listed.status == "ok"
 	count(unknown) == 0
 	count(not_rotating) == 0
+	count(without_policy) == 0
 	r := {
 		"status": "pass",
 		"message": passed,
@@ -113,6 +119,16 @@ results contains r if {
 	}
 }
 
+results contains r if {
+	some name in without_policy
+	r := {
+		"status": "fail",
+		"discriminator": name,
+		"message": sprintf("key '%v' has no rotation policy (its Keys_Get answer through Azure Resource Manager carries none), so it is never rotated automatically", [name]),
+		"evidence": {"name": name, "rotationPolicy": null, "readThrough": "Keys_Get (management plane)"},
+	}
+}
+
 actions(k) := lib.list(object.get(policy(k), "lifetimeActions", []))
 
 actions_text(k) := "no lifetime actions" if count(actions(k)) == 0
@@ -133,7 +149,7 @@ unknown_by(state) := [k.name | some k in enabled; not is_object(policy(k)); read
 results contains r if {
 	count(unknown) > 0
 	clauses := [c |
-		some state in ["ok", "error", "not read"]
+		some state in ["error", "not read"]
 		names := unknown_by(state)
 		count(names) > 0
 		c := unknown_clause(state, names)
@@ -144,8 +160,6 @@ results contains r if {
 		"evidence": {"unknown": unknown, "errors": {k.name: k.rotationPolicyRead.error | some k in enabled; read_state(k) == "error"; not is_object(policy(k))}},
 	}
 }
-
-unknown_clause("ok", names) := sprintf("the management plane returned no rotation policy for %v %v (%v), and it omits an empty policy and one it does not expose alike", [count(names), key_word(count(names)), concat(", ", names)])
 
 unknown_clause("error", names) := sprintf("the rotation policy of %v %v could not be read (%v)", [count(names), key_word(count(names)), concat(", ", [sprintf("%v: %v", [k.name, lib.error_text(k.rotationPolicyRead)]) | some k in enabled; not is_object(policy(k)); read_state(k) == "error"])])
 

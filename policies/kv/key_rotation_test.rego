@@ -171,27 +171,29 @@ read(k) := object.union(k, {"rotationPolicyRead": {"status": "ok"}})
 
 read_failed(k) := object.union(k, {"rotationPolicyRead": {"status": "error", "error": {"code": "TooManyRequests", "message": "throttled", "httpStatus": 429}}})
 
-test_not_evaluable_for_a_key_without_rotation_policy if {
+# The Keys_Get answered without a policy: the key has none (the API omits an
+# empty policy), and fails, saying how it was read.
+test_fail_for_a_key_without_rotation_policy if {
 	inp := with_keys([rotating("cmk"), read(bare_key("signing", true))])
 	r := sole(results) with input as inp
-	r.status == "not_evaluable"
-	r.message == "the management plane returned no rotation policy for 1 key (signing), and it omits an empty policy and one it does not expose alike: kvaudit does not guess; check with az keyvault key rotation-policy show"
-	r.evidence == {"unknown": ["signing"], "errors": {}}
+	r.status == "fail"
+	r.discriminator == "signing"
+	r.message == "key 'signing' has no rotation policy (its Keys_Get answer through Azure Resource Manager carries none), so it is never rotated automatically"
+	r.evidence.rotationPolicy == null
 }
 
-test_not_evaluable_for_a_key_whose_rotation_policy_is_null if {
+test_fail_for_a_key_whose_rotation_policy_is_null if {
 	inp := with_keys([read(with_policy(bare_key("signing", true), null))])
 	r := sole(results) with input as inp
-	r.status == "not_evaluable"
-	r.evidence.unknown == ["signing"]
+	r.status == "fail"
+	r.discriminator == "signing"
 }
 
-test_not_evaluable_names_every_key_without_policy if {
+test_fail_once_per_key_without_policy if {
 	inp := with_keys([read(bare_key("a", true)), read(bare_key("b", null))])
-	r := sole(results) with input as inp
-	r.status == "not_evaluable"
-	contains(r.message, "no rotation policy for 2 keys (a, b),")
-	r.evidence.unknown == ["a", "b"]
+	rs := results with input as inp
+	{r.discriminator | some r in rs; r.status == "fail"} == {"a", "b"}
+	count(rs) == 2
 }
 
 # A Keys_Get that failed is named with its error, not taken for "no policy".
@@ -211,15 +213,16 @@ test_not_evaluable_says_when_policies_were_never_read if {
 	contains(r.message, "was not read (signing; the inventory was collected without kv/key-rotation)")
 }
 
-# One message names each kind of unknown key.
+# One message names each kind of unknown key; a key read without a policy fails beside it.
 test_not_evaluable_groups_the_reasons if {
 	inp := with_keys([read(bare_key("a", true)), read_failed(bare_key("b", true)), bare_key("c", true)])
-	r := sole(results) with input as inp
-	r.status == "not_evaluable"
-	contains(r.message, "no rotation policy for 1 key (a)")
+	rs := results with input as inp
+	r := sole(with_status(rs, "not_evaluable"))
 	contains(r.message, "could not be read (b: TooManyRequests: throttled)")
 	contains(r.message, "was not read (c;")
-	r.evidence.unknown == ["a", "b", "c"]
+	r.evidence.unknown == ["b", "c"]
+	f := sole(with_status(rs, "fail"))
+	f.discriminator == "a"
 }
 
 # A key without a policy does not hide another key that fails.
