@@ -34,6 +34,8 @@ impl BaselineState {
 /// A failing result of the baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Previous {
+    /// `fail`, or `open` for a not-evaluable result (full profile only).
+    pub kind: String,
     pub rule_id: String,
     pub message: String,
     /// The baseline's result, kept to report it as absent.
@@ -80,7 +82,7 @@ impl Baseline {
                 let kind = r["kind"].as_str().unwrap_or("fail");
                 let absent = r["baselineState"] == "absent";
                 let suppressed = r["suppressions"].as_array().is_some_and(|s| !s.is_empty());
-                if kind != "fail" || absent || suppressed {
+                if !matches!(kind, "fail" | "open") || absent || suppressed {
                     continue;
                 }
                 let Some(fp) = r["partialFingerprints"]["primaryLocationLineHash"].as_str() else {
@@ -91,6 +93,7 @@ impl Baseline {
                 results.insert(
                     fp.to_string(),
                     Previous {
+                        kind: kind.to_string(),
                         rule_id: r["ruleId"].as_str().unwrap_or("").to_string(),
                         message: r["message"]["text"].as_str().unwrap_or("").to_string(),
                         result: r.clone(),
@@ -101,13 +104,22 @@ impl Baseline {
         Ok(Baseline { results })
     }
 
-    /// Sets `baseline_state` on each failing finding; returns the baseline's
-    /// results that this run no longer has (absent).
+    /// Sets `baseline_state` on each failing and not-evaluable finding
+    /// (compared with the baseline's results of the same kind); returns the
+    /// baseline's failing results that this run no longer has (absent).
     pub fn compare(&self, findings: &mut [Finding]) -> Vec<Previous> {
         let mut seen = std::collections::BTreeSet::new();
-        for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+        for f in findings
+            .iter_mut()
+            .filter(|f| matches!(f.status, Status::Fail | Status::NotEvaluable))
+        {
             let fp = format!("{}:1", &f.fingerprint[..16]);
-            f.baseline_state = Some(match self.results.get(&fp) {
+            let kind = if f.status == Status::Fail {
+                "fail"
+            } else {
+                "open"
+            };
+            f.baseline_state = Some(match self.results.get(&fp).filter(|p| p.kind == kind) {
                 None => BaselineState::New,
                 Some(prev) => {
                     seen.insert(fp);
@@ -122,7 +134,7 @@ impl Baseline {
         }
         self.results
             .iter()
-            .filter(|(fp, _)| !seen.contains(*fp))
+            .filter(|(fp, p)| p.kind == "fail" && !seen.contains(*fp))
             .map(|(_, p)| p.clone())
             .collect()
     }

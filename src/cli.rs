@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kvaudit::access::render::AccessFormat;
 use kvaudit::azure::cloud::Cloud;
 use kvaudit::azure::credentials::AuthMethod;
-use kvaudit::finding::Severity;
+use kvaudit::finding::{NotEvaluableGate, Severity};
 use kvaudit::report::{Format, SarifProfile};
 
 #[derive(Debug, Parser)]
@@ -304,6 +304,11 @@ pub struct OutputArgs {
     /// Exit 1 only for failing results that are new since --baseline.
     #[arg(long, requires = "baseline")]
     pub fail_on_new: bool,
+
+    /// What not-evaluable results do to the exit code: fail (exit 3), warn (exit 0, reported), or
+    /// new (exit 3 only for those new since a full-profile --baseline). Waived ones never count.
+    #[arg(long, value_enum, default_value_t = NotEvaluableGate::Fail, env = "KVAUDIT_NOT_EVALUABLE")]
+    pub not_evaluable: NotEvaluableGate,
 
     /// Colour in the table: auto (when standard output is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

@@ -204,6 +204,7 @@ impl Summary {
         for f in findings {
             match f.status {
                 Status::Pass => s.pass += 1,
+                Status::NotEvaluable if f.waiver.is_some() => s.waived += 1,
                 Status::NotEvaluable => s.not_evaluable += 1,
                 Status::Fail if f.waiver.is_some() => s.waived += 1,
                 Status::Fail => {
@@ -235,13 +236,48 @@ impl Finding {
     }
 }
 
+/// What not-evaluable results do to the exit code (`--not-evaluable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NotEvaluableGate {
+    /// Exit 3 when one is not waived.
+    Fail,
+    /// Never change the exit code; they are still reported.
+    Warn,
+    /// Exit 3 only for those new since the baseline (a full-profile SARIF,
+    /// the only one that records them).
+    New,
+}
+
+impl Finding {
+    /// A not-evaluable result the gate counts under `gate`.
+    pub fn gates_not_evaluable(&self, gate: NotEvaluableGate) -> bool {
+        self.status == Status::NotEvaluable
+            && self.waiver.is_none()
+            && match gate {
+                NotEvaluableGate::Fail => true,
+                NotEvaluableGate::Warn => false,
+                NotEvaluableGate::New => self
+                    .baseline_state
+                    .is_none_or(|s| s == crate::baseline::BaselineState::New),
+            }
+    }
+}
+
 /// The exit-code decision of `eval` and `scan`: 1 when a failing, unwaived
 /// finding is at or above `fail_on` (and new, with `only_new`), else 3 when
-/// something was not evaluable, else 0.
-pub fn exit_code(findings: &[Finding], fail_on: Severity, only_new: bool) -> i32 {
+/// a not-evaluable result counts under `not_evaluable`, else 0.
+pub fn exit_code(
+    findings: &[Finding],
+    fail_on: Severity,
+    only_new: bool,
+    not_evaluable: NotEvaluableGate,
+) -> i32 {
     if findings.iter().any(|f| f.gates(fail_on, only_new)) {
         1
-    } else if findings.iter().any(|f| f.status == Status::NotEvaluable) {
+    } else if findings
+        .iter()
+        .any(|f| f.gates_not_evaluable(not_evaluable))
+    {
         3
     } else {
         0

@@ -37,6 +37,28 @@ struct Entry {
     expires: String,
     #[serde(default)]
     discriminator: Option<String>,
+    /// `fail` (default), `not_evaluable` (a design that can never be
+    /// evaluated, such as a storage-only vault), or `any`.
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Which results a waiver accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accepts {
+    Fail,
+    NotEvaluable,
+    Any,
+}
+
+impl Accepts {
+    fn covers(self, status: Status) -> bool {
+        matches!(
+            (self, status),
+            (Accepts::Fail | Accepts::Any, Status::Fail)
+                | (Accepts::NotEvaluable | Accepts::Any, Status::NotEvaluable)
+        )
+    }
 }
 
 /// One waiver, checked.
@@ -44,8 +66,13 @@ struct Entry {
 pub struct Waiver {
     pub rule: String,
     pub resource: String,
+    /// The rule id glob (as `--rule`).
+    rule_pattern: glob::Pattern,
+    /// Matched against the ARM id, or the resource name when it has no `/`.
     pattern: glob::Pattern,
+    by_name: bool,
     discriminator: Option<glob::Pattern>,
+    accepts: Accepts,
     pub justification: String,
     pub owner: String,
     pub expires: NaiveDate,
@@ -121,9 +148,11 @@ fn too_deep(text: &str, max: usize) -> Option<usize> {
     None
 }
 
-/// Reads and checks a waivers file: unknown rules, bad dates and bad globs
-/// are errors naming the file and line.
-pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
+/// Reads and checks a waivers file: rules that match no loaded rule, bad
+/// dates and bad globs are errors naming the file and line. `rule` is a
+/// glob as in `--rule`; a waiver whose rules are all loaded but none of them
+/// selected (a shared file under `--rule`) is left out, not an error.
+pub fn load(path: &Path, known_rules: &[&str], selected: &[&str]) -> Result<Vec<Waiver>, Error> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Error::Read {
         path: origin.clone(),
@@ -148,7 +177,20 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
     let mut out = Vec::new();
     for (i, e) in file.waivers.into_iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(1);
-        if !known_rules.contains(&e.rule.as_str()) {
+        let rule_pattern = glob::Pattern::new(e.rule.trim()).map_err(|err| {
+            bad(
+                line,
+                format!("rule {:?} is not a valid glob: {err}", e.rule),
+            )
+        })?;
+        let rule_opts = glob::MatchOptions {
+            require_literal_separator: false,
+            ..OPTS
+        };
+        if !known_rules
+            .iter()
+            .any(|r| rule_pattern.matches_with(r, rule_opts))
+        {
             return Err(bad(
                 line,
                 format!(
@@ -157,6 +199,16 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
                     known_rules.join(", ")
                 ),
             ));
+        }
+        if !selected
+            .iter()
+            .any(|r| rule_pattern.matches_with(r, rule_opts))
+        {
+            tracing::debug!(
+                "{origin}:{line}: waiver for {} left out: no selected rule",
+                e.rule
+            );
+            continue;
         }
         let expires = NaiveDate::parse_from_str(e.expires.trim(), "%Y-%m-%d").map_err(|_| {
             bad(
@@ -170,15 +222,10 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
             }
         }
         let resource = e.resource.trim();
-        if !resource.starts_with(['/', '*', '?', '[']) {
-            return Err(bad(
-                line,
-                format!(
-                    "resource {:?} cannot match: it is matched against full ARM ids, so it must start with / or a wildcard (e.g. /subscriptions/*/resourceGroups/rg-sandbox/providers/Microsoft.KeyVault/vaults/*)",
-                    e.resource
-                ),
-            ));
+        if resource.is_empty() {
+            return Err(bad(line, "waiver has an empty resource".into()));
         }
+        let by_name = !resource.contains('/');
         let pattern = glob::Pattern::new(resource).map_err(|err| {
             bad(
                 line,
@@ -194,10 +241,24 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
             })?),
             None => None,
         };
+        let accepts = match e.status.as_deref().map(str::trim) {
+            None | Some("fail") => Accepts::Fail,
+            Some("not_evaluable") => Accepts::NotEvaluable,
+            Some("any") => Accepts::Any,
+            Some(other) => {
+                return Err(bad(
+                    line,
+                    format!("status {other:?} must be fail, not_evaluable or any"),
+                ));
+            }
+        };
         out.push(Waiver {
+            accepts,
             rule: e.rule,
             resource: e.resource,
+            rule_pattern,
             pattern,
+            by_name,
             discriminator,
             justification: e.justification,
             owner: e.owner,
@@ -206,6 +267,16 @@ pub fn load(path: &Path, known_rules: &[&str]) -> Result<Vec<Waiver>, Error> {
         });
     }
     Ok(out)
+}
+
+/// A discriminator glob matches the whole discriminator, or, when it has no
+/// `|`, the caller IP after an `identity|IP` discriminator's last `|`.
+fn discriminator_matches(pattern: &glob::Pattern, discriminator: &str) -> bool {
+    pattern.matches_with(discriminator, OPTS)
+        || (!pattern.as_str().contains('|')
+            && discriminator
+                .rsplit_once('|')
+                .is_some_and(|(_, ip)| pattern.matches_with(ip, OPTS)))
 }
 
 /// Marks the failing findings each live waiver covers; `today` decides expiry.
@@ -217,13 +288,24 @@ pub fn apply(
 ) -> WaiverReport {
     let mut report = WaiverReport::default();
     let mut used = vec![false; waivers.len()];
-    for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+    // Failing results, and not-evaluable ones: a design that can never be
+    // evaluated (a storage-only vault) is accepted the same way.
+    for f in findings
+        .iter_mut()
+        .filter(|f| matches!(f.status, Status::Fail | Status::NotEvaluable))
+    {
         for (i, w) in waivers.iter().enumerate() {
-            let matches = w.rule == f.rule_id
-                && w.pattern.matches_with(&f.resource.id, OPTS)
+            let target = if w.by_name {
+                &f.resource.name
+            } else {
+                &f.resource.id
+            };
+            let matches = w.accepts.covers(f.status)
+                && w.rule_pattern.matches_with(&f.rule_id, OPTS)
+                && w.pattern.matches_with(target, OPTS)
                 && w.discriminator
                     .as_ref()
-                    .is_none_or(|d| d.matches_with(&f.discriminator, OPTS));
+                    .is_none_or(|d| discriminator_matches(d, &f.discriminator));
             if !matches {
                 continue;
             }

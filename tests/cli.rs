@@ -615,6 +615,40 @@ fn policy_new_scaffolds_a_package_whose_tests_pass() {
     );
 }
 
+/// The heading states the gate's outcome, not merely whether anything failed.
+#[test]
+fn the_markdown_heading_states_the_gate() {
+    let heading = |args: &[&str]| {
+        let out = kvaudit()
+            .args(["eval", "--demo", "--format", "markdown"])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.code(),
+            text.lines().next().unwrap_or("").to_string(),
+        )
+    };
+    let (code, h) = heading(&["--fail-on", "critical"]);
+    assert_eq!(code, Some(3));
+    assert!(
+        h.starts_with(
+            "## ⚠️ kvaudit: 19 check(s) could not be evaluated; nothing failed at or above critical"
+        ),
+        "{h}"
+    );
+    let (code, h) = heading(&["--fail-on", "critical", "--not-evaluable", "warn"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        h,
+        "## ✅ kvaudit: gate passed: nothing failed at or above critical"
+    );
+    let (code, h) = heading(&["--fail-on", "high"]);
+    assert_eq!(code, Some(1));
+    assert!(h.starts_with("## ❌ kvaudit: gate failed: "), "{h}");
+}
+
 #[test]
 fn markdown_is_appended_to_the_github_step_summary() {
     let dir = tempfile::tempdir().unwrap();
@@ -627,7 +661,7 @@ fn markdown_is_appended_to_the_github_step_summary() {
     assert_eq!(out.status.code(), Some(1));
     let text = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        text.starts_with("earlier step\n## ❌ kvaudit: 45 failing"),
+        text.starts_with("earlier step\n## ❌ kvaudit: gate failed: 47 failing result(s) at or above low\n\n47 failing, 19 not evaluable"),
         "{text}"
     );
     assert_eq!(

@@ -118,6 +118,58 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// What the scope asked for that the collected inventory does not hold:
+    /// a `--vault` or `--resource-group` that matched nothing. A typo must
+    /// not produce an empty report (an empty SARIF closes every alert of its
+    /// category). `None` when everything matched, or when a subscription's
+    /// vaults could not be listed (the missing vault may be there; that
+    /// subscription is reported not evaluable instead).
+    pub fn unmatched(&self, inventory: &Inventory) -> Option<String> {
+        if inventory
+            .subscriptions
+            .iter()
+            .any(|s| s.vault_list_error.is_some())
+        {
+            return None;
+        }
+        let subs = inventory
+            .subscriptions
+            .iter()
+            .map(|s| s.subscription.subscription_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let missing: Vec<&str> = self
+            .vaults
+            .iter()
+            .filter(|want| {
+                !inventory.vaults.iter().any(|v| {
+                    want.eq_ignore_ascii_case(&v.vault.name)
+                        || crate::policy::input::norm_id(want)
+                            == crate::policy::input::norm_id(&v.vault.id)
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        let where_ = match &self.resource_group {
+            Some(rg) => format!("resource group {rg} of subscription(s) {subs}"),
+            None => format!("subscription(s) {subs}"),
+        };
+        if !missing.is_empty() {
+            return Some(format!(
+                "--vault {} matched no Key Vault in {where_}; check the name (or ARM id) and the scope",
+                missing.join(", ")
+            ));
+        }
+        if inventory.vaults.is_empty()
+            && let Some(rg) = &self.resource_group
+        {
+            return Some(format!(
+                "--resource-group {rg} holds no Key Vault in subscription(s) {subs}; check the name and --subscription"
+            ));
+        }
+        None
+    }
+
     fn wants(&self, vault: &crate::azure::models::Vault) -> bool {
         self.vaults.is_empty()
             || self.vaults.iter().any(|v| {

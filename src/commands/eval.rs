@@ -53,7 +53,10 @@ pub fn evaluate_and_report(
     // Read waivers and baseline first: a bad one must not cost an evaluation.
     let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
     let waivers = match &out.waivers {
-        Some(p) => Some((kvaudit::waiver::load(p, &known)?, p.display().to_string())),
+        Some(p) => Some((
+            kvaudit::waiver::load(p, &set.loaded_rule_ids(), &known)?,
+            p.display().to_string(),
+        )),
         None => None,
     };
     let baseline = match &out.baseline {
@@ -103,6 +106,15 @@ pub fn evaluate_and_report(
         absent: &absent,
         baseline_used: baseline.is_some(),
         benchmark: set.benchmark().map(str::to_string),
+        gate: report::Gate {
+            fail_on: out.fail_on,
+            only_new: out.fail_on_new,
+            exit_code: exit_code(&findings, out.fail_on, out.fail_on_new, out.not_evaluable),
+            gating: findings
+                .iter()
+                .filter(|f| f.gates(out.fail_on, out.fail_on_new))
+                .count(),
+        },
     };
     if out.format == report::Format::Sarif
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS
@@ -149,5 +161,10 @@ pub fn evaluate_and_report(
             report.summary.pass
         );
     }
-    Ok(exit_code(&findings, out.fail_on, out.fail_on_new))
+    Ok(exit_code(
+        &findings,
+        out.fail_on,
+        out.fail_on_new,
+        out.not_evaluable,
+    ))
 }

@@ -40,6 +40,10 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     );
     progress.finish();
     let inventory = inventory?;
+    // A typo in the scope is an error, not an empty (all-clear) report.
+    if let Some(problem) = scope.unmatched(&inventory) {
+        anyhow::bail!(problem);
+    }
     // What `scan` keeps must be what `eval` reads back.
     inventory.check().map_err(|(location, message)| {
         anyhow::anyhow!("the collected inventory is inconsistent at {location}: {message} (a kvaudit defect; please report it)")

@@ -60,6 +60,8 @@ pub struct PolicySet {
     /// Whether alert facts are computed once per subscription (always, but
     /// for the differential test that checks the per-vault path agrees).
     precompute: bool,
+    /// Ids of every rule compiled, before `select`.
+    loaded: Vec<String>,
 }
 
 /// A regorus error as one line, `file:line:col: message`. regorus writes
@@ -188,7 +190,9 @@ impl PolicySet {
         rules.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
         let ids: Vec<&str> = rules.iter().map(|r| r.metadata.id.as_str()).collect();
         data.check_severities(&ids)?;
+        let loaded = rules.iter().map(|r| r.metadata.id.clone()).collect();
         Ok(PolicySet {
+            loaded,
             engine,
             rules,
             data,
@@ -245,6 +249,11 @@ impl PolicySet {
     #[doc(hidden)]
     pub fn set_precompute(&mut self, on: bool) {
         self.precompute = on;
+    }
+
+    /// Every rule id loaded, selected or not (waivers may name any of them).
+    pub fn loaded_rule_ids(&self) -> Vec<&str> {
+        self.loaded.iter().map(String::as_str).collect()
     }
 
     pub fn rules(&self) -> &[Rule] {

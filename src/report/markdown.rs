@@ -1,6 +1,6 @@
 //! Markdown: a short summary for a pull request or a job summary.
 use super::Report;
-use crate::finding::Status;
+use crate::finding::{Finding, Status};
 
 /// A cell of kvaudit's own or the policy author's text (rule titles and
 /// remediation keep their markdown): it cannot hold raw `|` or newlines.
@@ -22,15 +22,170 @@ fn name(s: &str) -> String {
     crate::text::markdown(&crate::text::clip(s, 120))
 }
 
+/// GitHub's limit for a pull-request comment (characters); a job summary
+/// holds 1 MiB, so a summary under this fits both.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// What the summary aims to stay under, leaving room for a wrapper (a
+/// sticky-comment marker, a link to the run).
+pub const MAX_CHARS: usize = 60_000;
+
+/// Characters left for result rows, and rows left out for want of them.
+struct Budget {
+    left: usize,
+    left_out: usize,
+}
+
+impl Budget {
+    /// Takes `text` if it fits, keeping `reserve` for what must follow.
+    fn take(&mut self, out: &mut String, text: &str, reserve: usize) -> bool {
+        let n = text.chars().count();
+        if n + reserve > self.left {
+            return false;
+        }
+        self.left -= n;
+        out.push_str(text);
+        true
+    }
+}
+
+/// One section: a collapsible block per rule (most severe first, then by
+/// id), each with its results as a table and, for failing ones, the fix once.
+fn section(
+    out: &mut String,
+    budget: &mut Budget,
+    report: &Report,
+    title: &str,
+    intro: &str,
+    findings: &[&Finding],
+    failing: bool,
+) {
+    const CLOSE: usize = 40;
+    // What is already written counts against the limit too.
+    budget.left = MAX_CHARS.saturating_sub(out.chars().count());
+    if !budget.take(out, &format!("### {title}\n\n{intro}"), CLOSE) {
+        budget.left_out += findings.len();
+        return;
+    }
+    let mut by_rule: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for f in findings {
+        match by_rule.iter_mut().find(|(r, _)| *r == f.rule_id) {
+            Some((_, v)) => v.push(f),
+            None => by_rule.push((&f.rule_id, vec![f])),
+        }
+    }
+    let state_col = failing && report.baseline_used;
+    for (rule_id, items) in &by_rule {
+        let rule = report.rule(rule_id);
+        let new = items
+            .iter()
+            .filter(|f| f.baseline_state == Some(crate::baseline::BaselineState::New))
+            .count();
+        let head = format!(
+            "<details{}><summary><code>{rule_id}</code> {}: {}{}</summary>\n\n",
+            if failing { " open" } else { "" },
+            rule.map_or(String::new(), |r| html(&r.metadata.title)),
+            items.len(),
+            if state_col && new > 0 {
+                format!(" ({new} new)")
+            } else {
+                String::new()
+            },
+        );
+        let fix = if failing {
+            rule.and_then(|r| {
+                r.metadata
+                    .help
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Remediation: "))
+                    .map(|fix| format!("Fix: {}\n\n", cell(fix)))
+            })
+            .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let header = if state_col {
+            "| State | Severity | Resource | Finding |\n|---|---|---|---|\n"
+        } else if failing {
+            "| Severity | Resource | Finding |\n|---|---|---|\n"
+        } else {
+            "| Resource | Why |\n|---|---|\n"
+        };
+        if !budget.take(out, &format!("{head}{fix}{header}"), CLOSE + 20) {
+            budget.left_out += items.len();
+            continue;
+        }
+        let mut shown = 0;
+        for f in items {
+            let row = if state_col {
+                let state = f.baseline_state.map_or("", |b| b.as_str());
+                let state = if state == "new" { "**new**" } else { state };
+                format!(
+                    "| {state} | {} | {} | {} |\n",
+                    f.severity.as_str(),
+                    name(&f.resource.name),
+                    short(&f.message)
+                )
+            } else if failing {
+                format!(
+                    "| {} | {} | {} |\n",
+                    f.severity.as_str(),
+                    name(&f.resource.name),
+                    short(&f.message)
+                )
+            } else {
+                format!("| {} | {} |\n", name(&f.resource.name), short(&f.message))
+            };
+            if !budget.take(out, &row, CLOSE + 20) {
+                break;
+            }
+            shown += 1;
+        }
+        if shown < items.len() {
+            budget.left_out += items.len() - shown;
+            let more = format!("| … | {} more |\n", items.len() - shown);
+            budget.take(out, &more, CLOSE);
+        }
+        budget.take(out, "\n</details>\n\n", 0);
+    }
+}
+
+/// Text inside an HTML element (the `<summary>`): `<`, `>` and `&` escaped.
+fn html(s: &str) -> String {
+    crate::text::terminal(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let verdict = if s.fail > 0 {
-        "❌"
-    } else if s.not_evaluable > 0 {
-        "⚠️"
-    } else {
-        "✅"
+    let mut budget = Budget {
+        left: MAX_CHARS,
+        left_out: 0,
+    };
+    // The heading states the gate's outcome, the line below it the counts.
+    let g = &report.gate;
+    let threshold = format!(
+        "{}at or above {}",
+        if g.only_new {
+            "new since the baseline and "
+        } else {
+            ""
+        },
+        g.fail_on.as_str()
+    );
+    let heading = match g.exit_code {
+        1 => format!(
+            "❌ kvaudit: gate failed: {} failing result(s) {threshold}",
+            g.gating
+        ),
+        3 => format!(
+            "⚠️ kvaudit: {} check(s) could not be evaluated; nothing failed {threshold}",
+            s.not_evaluable
+        ),
+        _ => format!("✅ kvaudit: gate passed: nothing failed {threshold}"),
     };
     let extra = match (report.baseline_used, report.waivers_used) {
         (true, true) => format!(" ({} new), {} waived", s.new, s.waived),
@@ -38,8 +193,13 @@ pub fn render(report: &Report) -> String {
         (false, true) => format!(", {} waived", s.waived),
         (false, false) => String::new(),
     };
+    let fixed = if report.baseline_used {
+        format!(", {} fixed since the baseline", report.absent.len())
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "## {verdict} kvaudit: {} failing{extra}, {} not evaluable, {} passed\n\n",
+        "## {heading}\n\n{} failing{extra}, {} not evaluable, {} passed{fixed}.\n",
         s.fail, s.not_evaluable, s.pass
     ));
     out.push_str(&format!(
@@ -70,45 +230,15 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("| {k} | {n} |\n"));
             }
         }
-        let state_col = report.baseline_used;
-        out.push_str(if state_col {
-            "\n### Failing\n\n| State | Severity | Rule | Resource | Finding | Fix |\n|---|---|---|---|---|---|\n"
-        } else {
-            "\n### Failing\n\n| Severity | Rule | Resource | Finding | Fix |\n|---|---|---|---|---|\n"
-        });
-        let mut failing: Vec<_> = report
+        out.push('\n');
+        let mut failing: Vec<&Finding> = report
             .ordered()
             .into_iter()
             .filter(|f| f.status == Status::Fail && f.waiver.is_none())
             .collect();
         // New results first: they are what a pull request is about.
         failing.sort_by_key(|f| f.baseline_state);
-        for f in failing {
-            let fix = report
-                .rule(&f.rule_id)
-                .and_then(|r| {
-                    r.metadata
-                        .help
-                        .lines()
-                        .find_map(|l| l.strip_prefix("Remediation: "))
-                        .map(str::to_string)
-                })
-                .unwrap_or_default();
-            if state_col {
-                let state = f.baseline_state.map_or("", |b| b.as_str());
-                let state = if state == "new" { "**new**" } else { state };
-                out.push_str(&format!("| {state} "));
-            }
-            out.push_str(&format!(
-                "| {} | `{}` | {} | {} | {} |\n",
-                f.severity.as_str(),
-                f.rule_id,
-                name(&f.resource.name),
-                short(&f.message),
-                cell(&fix),
-            ));
-        }
-        out.push('\n');
+        section(&mut out, &mut budget, report, "Failing", "", &failing, true);
     }
     if let Some(w) = &report.waivers {
         let waived: Vec<_> = report
@@ -118,16 +248,22 @@ pub fn render(report: &Report) -> String {
             .collect();
         if !waived.is_empty() {
             out.push_str("### Waived\n\n| Rule | Resource | Justification | Owner | Expires |\n|---|---|---|---|---|\n");
-            for f in waived {
+            budget.left = MAX_CHARS.saturating_sub(out.chars().count());
+            let total = waived.len();
+            for (shown, f) in waived.into_iter().enumerate() {
                 let wr = f.waiver.as_ref().expect("filtered");
-                out.push_str(&format!(
+                let row = format!(
                     "| `{}` | {} | {} | {} | {} |\n",
                     f.rule_id,
                     name(&f.resource.name),
                     short(&wr.justification),
                     short(&wr.owner),
                     wr.expires
-                ));
+                );
+                if !budget.take(&mut out, &row, 2_000) {
+                    budget.left_out += total - shown;
+                    break;
+                }
             }
             out.push('\n');
         }
@@ -143,36 +279,34 @@ pub fn render(report: &Report) -> String {
         }
     }
     if s.not_evaluable > 0 {
-        out.push_str("### Not evaluable\n\nThese checks could not be run; they are not counted as passing.\n\n| Rule | Resource | Why |\n|---|---|---|\n");
-        for f in report
+        let ne: Vec<&Finding> = report
             .ordered()
             .into_iter()
-            .filter(|f| f.status == Status::NotEvaluable)
-        {
-            out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                f.rule_id,
-                name(&f.resource.name),
-                short(&f.message)
-            ));
-        }
-        out.push('\n');
+            .filter(|f| f.status == Status::NotEvaluable && f.waiver.is_none())
+            .collect();
+        section(
+            &mut out,
+            &mut budget,
+            report,
+            "Not evaluable",
+            "These checks could not be run; they are not counted as passing.\n\n",
+            &ne,
+            false,
+        );
     }
     if report.show_passed && s.pass > 0 {
-        out.push_str("### Passed\n\n| Rule | Resource | Evidence |\n|---|---|---|\n");
-        for f in report
+        let passed: Vec<&Finding> = report
             .ordered()
             .into_iter()
             .filter(|f| f.status == Status::Pass)
-        {
-            out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                f.rule_id,
-                name(&f.resource.name),
-                short(&f.message)
-            ));
-        }
-        out.push('\n');
+            .collect();
+        section(&mut out, &mut budget, report, "Passed", "", &passed, false);
+    }
+    if budget.left_out > 0 {
+        out.push_str(&format!(
+            "**{} more result(s) not shown** (a pull-request comment holds {MAX_CHARS} characters): see the SARIF or `--format json`.\n",
+            budget.left_out
+        ));
     }
     out
 }

@@ -51,6 +51,19 @@ pub struct Report<'a> {
     pub baseline_used: bool,
     /// `--benchmark` (e.g. `cis-azure-6.0`): report by its control ids.
     pub benchmark: Option<String>,
+    /// The gate this run applies (`--fail-on`, `--fail-on-new`) and its outcome.
+    pub gate: Gate,
+}
+
+/// The gate: which failing results fail the run, and what the run exits with.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate {
+    pub fail_on: crate::finding::Severity,
+    pub only_new: bool,
+    /// 0 passed, 1 failed, 3 nothing failed but something was not evaluable.
+    pub exit_code: i32,
+    /// Failing results that fail the gate.
+    pub gating: usize,
 }
 
 /// One control of a benchmark and how its rule's findings came out.

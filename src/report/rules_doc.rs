@@ -3,8 +3,11 @@
 use crate::policy::data::PolicyData;
 use crate::policy::engine::Rule;
 
+/// Where docs/rules.md is published (the SARIF `helpUri` of built-in rules).
+pub const RULES_DOC_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules.md");
+
 /// GitHub-style anchor of a heading.
-fn anchor(id: &str) -> String {
+pub fn anchor(id: &str) -> String {
     id.chars()
         .filter_map(|c| match c {
             'a'..='z' | '0'..='9' | '-' | '_' => Some(c),

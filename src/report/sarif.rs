@@ -77,18 +77,35 @@ fn sentence(s: &str) -> String {
     }
 }
 
+/// Tags GitHub code scanning displays per rule.
+pub const MAX_TAGS: usize = 10;
+
+/// Longest result message: details go to the JSON report.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `cis-azure-6.0/8.3.9` → `[6, 0]` (the benchmark version as numbers).
+fn version_key(tag: &str) -> Vec<u64> {
+    tag.split('/')
+        .next()
+        .and_then(|b| b.rsplit('-').next())
+        .map(|v| v.split('.').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
 fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
     let m = &rule.metadata;
-    let mut tags = vec![
-        "security".to_string(),
-        "azure".to_string(),
-        "key-vault".to_string(),
-        format!("severity/{}", severity.as_str()),
-    ];
+    // GitHub shows 10 tags: `security` (what makes it a security alert),
+    // then the benchmarks' controls newest version first, then the rest.
+    let mut compliance = m.compliance_tags();
+    compliance.sort_by_key(|t| std::cmp::Reverse(version_key(t)));
+    let mut tags = vec!["security".to_string()];
+    tags.extend(compliance);
+    tags.push(format!("severity/{}", severity.as_str()));
     tags.extend(m.tags.iter().cloned());
-    tags.extend(m.compliance_tags());
-    tags.dedup();
-    tags.truncate(20);
+    tags.extend(["azure".to_string(), "key-vault".to_string()]);
+    let mut seen = std::collections::HashSet::new();
+    tags.retain(|t| seen.insert(t.clone()));
+    tags.truncate(MAX_TAGS);
     let mut props = BTreeMap::new();
     props.insert(
         "security-severity".to_string(),
@@ -98,7 +115,7 @@ fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
     if !m.azure_policy.is_empty() {
         props.insert("azurePolicy".to_string(), json!(m.azure_policy));
     }
-    ReportingDescriptor::builder()
+    let mut d = ReportingDescriptor::builder()
         .id(m.id.clone())
         .name(rule_name(&m.id))
         .short_description(
@@ -128,7 +145,15 @@ fn descriptor(rule: &Rule, severity: Severity) -> ReportingDescriptor {
                 .additional_properties(props)
                 .build(),
         )
-        .build()
+        .build();
+    if rule.builtin {
+        d.help_uri = Some(format!(
+            "{}#{}",
+            super::rules_doc::RULES_DOC_URL,
+            super::rules_doc::anchor(&m.id)
+        ));
+    }
+    d
 }
 
 fn logical(f: &Finding) -> LogicalLocation {
@@ -140,8 +165,17 @@ fn logical(f: &Finding) -> LogicalLocation {
 }
 
 /// A result's message text (also what baselines compare).
+/// At most [`MAX_MESSAGE_BYTES`]; the whole message is in the JSON report.
 pub fn result_message(f: &Finding) -> String {
-    sentence(&format!("{}: {}", f.resource.name, f.message))
+    let text = sentence(&format!("{}: {}", f.resource.name, f.message));
+    if text.len() <= MAX_MESSAGE_BYTES {
+        return text;
+    }
+    let mut cut = MAX_MESSAGE_BYTES - " … (kvaudit --format json has the rest)".len();
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{} … (kvaudit --format json has the rest)", &text[..cut])
 }
 
 fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>) -> SarifResult {

@@ -48,6 +48,9 @@ pub fn render(report: &Report, color: bool) -> String {
                 ("FAIL (new)", Color::Red)
             }
             Status::Fail => ("FAIL", Color::Red),
+            Status::NotEvaluable if f.waiver.is_some() => {
+                ("waived (not evaluable)", Color::DarkGrey)
+            }
             Status::NotEvaluable => ("NOT EVALUABLE", Color::Yellow),
             Status::Pass => ("pass", Color::Green),
         };

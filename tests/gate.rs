@@ -1,0 +1,278 @@
+//! A gate teams can adopt: right key-rotation verdicts from a real scan,
+//! typos in the scope refused, not-evaluable results that can be accepted
+//! (waived, or gated by --not-evaluable), shared waiver files under --rule,
+//! and a pull-request summary that stays within GitHub's limits.
+mod common;
+#[path = "support/fake_azure.rs"]
+mod fake_azure;
+#[allow(dead_code)]
+#[path = "../benches/gen_inventory.rs"]
+mod gen_inventory;
+#[path = "support/tenant.rs"]
+mod tenant;
+
+use fake_azure::{Answer, Faults, Override};
+use serde_json::Value;
+use tenant::*;
+
+fn eval(args: &[&str]) -> Out {
+    let o = assert_cmd::Command::cargo_bin("kvaudit")
+        .unwrap()
+        .arg("eval")
+        .args(args)
+        .output()
+        .unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_key_whose_keys_get_has_no_rotation_policy_fails() {
+    // kv-app-01's key `cmk` rotates; its Keys_Get answer without the policy
+    // is a key without one.
+    let setup = start(Faults {
+        overrides: vec![Override::new(
+            "/vaults/kv-app-01/keys/cmk",
+            Answer::rewrite(|mut v, _| {
+                v["properties"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("rotationPolicy");
+                v
+            }),
+        )],
+        ..Faults::default()
+    });
+    let out = kvaudit(
+        &setup,
+        "scan",
+        &["--rule", "kv/key-rotation", "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = verdicts(&report);
+    let app = &v[&("kv-app-01".to_string(), "kv/key-rotation".to_string())];
+    assert_eq!(app, &vec![("fail".to_string(), "cmk".to_string())]);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["name"] == "kv-app-01")
+        .unwrap();
+    assert!(
+        f["message"].as_str().unwrap().contains(
+            "no rotation policy (its Keys_Get answer through Azure Resource Manager carries none)"
+        ),
+        "{f}"
+    );
+    // A key whose read failed stays not evaluable, never a guessed failure.
+    let setup = start(Faults {
+        overrides: vec![Override::new(
+            "/vaults/kv-app-01/keys/cmk",
+            Answer::json(
+                403,
+                serde_json::json!({"error": {"code": "Forbidden", "message": "no"}}),
+            ),
+        )],
+        ..Faults::default()
+    });
+    let out = kvaudit(
+        &setup,
+        "scan",
+        &["--rule", "kv/key-rotation", "--format", "json"],
+        &[],
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = verdicts(&report);
+    assert_eq!(
+        v[&("kv-app-01".to_string(), "kv/key-rotation".to_string())][0].0,
+        "not_evaluable"
+    );
+}
+
+#[test]
+fn a_scope_that_matches_nothing_is_an_error_not_an_empty_report() {
+    let setup = start(Faults::default());
+    for (args, fragment) in [
+        (
+            vec!["--vault", "kv-nope"],
+            "--vault kv-nope matched no Key Vault",
+        ),
+        (
+            vec!["--vault", "kv-app-01", "--vault", "kv-typo"],
+            "--vault kv-typo matched no Key Vault",
+        ),
+        (
+            vec!["--resource-group", "rg-nope"],
+            "--resource-group rg-nope holds no Key Vault",
+        ),
+    ] {
+        let out = kvaudit(&setup, "scan", &args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        let last = out.stderr.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("kvaudit: error: ") && last.contains(fragment),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    // Matching by name and by ARM id both work.
+    let id = vid(SUB_A, "rg-app", "kv-app-01");
+    let out = kvaudit(
+        &setup,
+        "scan",
+        &["--vault", &id, "--rule", "kv/audit-logging"],
+        &[],
+    );
+    assert!([0, 1, 3].contains(&out.code), "{}", out.stderr);
+}
+
+const STORAGE_ONLY_WAIVER: &str = "waivers:
+  - rule: kv/*-requests
+    resource: kv-archive
+    status: not_evaluable
+    justification: AuditEvent goes to an immutable storage archive by design
+    owner: platform-team@contoso.com
+    expires: 2099-01-01
+";
+
+#[test]
+fn not_evaluable_results_can_be_accepted_by_waiver_or_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.yaml");
+    std::fs::write(&w, STORAGE_ONLY_WAIVER).unwrap();
+    let ws = w.to_str().unwrap();
+    let json = |args: &[&str]| -> Value {
+        let out = eval(&[&["--demo", "--format", "json"], args].concat());
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    // Without the waiver, kv-archive's request rules are not evaluable.
+    let before = json(&[]);
+    let after = json(&["--waivers", ws]);
+    assert_eq!(
+        before["summary"]["notEvaluable"].as_u64().unwrap() - 2,
+        after["summary"]["notEvaluable"].as_u64().unwrap()
+    );
+    assert_eq!(after["summary"]["waived"], 2);
+    // A waiver for failing results (the default) does not accept them.
+    std::fs::write(
+        &w,
+        STORAGE_ONLY_WAIVER.replace("    status: not_evaluable\n", ""),
+    )
+    .unwrap();
+    let plain = json(&["--waivers", ws]);
+    assert_eq!(
+        plain["summary"]["notEvaluable"],
+        before["summary"]["notEvaluable"]
+    );
+
+    // The gate: fail (exit 3), warn (exit 0), new (exit 3 only for new ones).
+    let code = |args: &[&str]| eval(&[&["--demo", "--fail-on", "critical"], args].concat()).code;
+    assert_eq!(code(&[]), 3);
+    assert_eq!(code(&["--not-evaluable", "warn"]), 0);
+    let full = dir.path().join("full.sarif");
+    let o = eval(&[
+        "--demo",
+        "--format",
+        "sarif",
+        "--sarif-profile",
+        "full",
+        "--output",
+        full.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let fs = full.to_str().unwrap();
+    assert_eq!(code(&["--baseline", fs, "--not-evaluable", "new"]), 0);
+    // With a baseline that lacks them (the GitHub profile), they are new.
+    let gh = dir.path().join("gh.sarif");
+    eval(&[
+        "--demo",
+        "--format",
+        "sarif",
+        "--output",
+        gh.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code(&["--baseline", gh.to_str().unwrap(), "--not-evaluable", "new"]),
+        3
+    );
+}
+
+#[test]
+fn shared_waiver_files_work_under_rule_selections() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.yaml");
+    std::fs::write(
+        &w,
+        "waivers:
+  - rule: kv/admin-alert
+    resource: \"*\"
+    justification: j
+    owner: o
+    expires: 2099-01-01
+  - rule: kv/forbidden-requests
+    resource: kv-identity-prod
+    discriminator: 198.51.100.61
+    justification: batch job, ticket SEC-9
+    owner: o
+    expires: 2099-01-01
+",
+    )
+    .unwrap();
+    // The admin-alert waiver names a loaded rule that is not selected: left out, no error.
+    let out = eval(&[
+        "--demo",
+        "--rule",
+        "kv/forbidden-requests",
+        "--waivers",
+        w.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    // A bare vault name and a bare IP discriminator match `identity|IP`.
+    assert_eq!(doc["summary"]["waived"], 1, "{}", doc["summary"]);
+    assert!(doc["waivers"]["unmatched"].as_array().unwrap().is_empty());
+    // A rule that exists nowhere is still an error.
+    std::fs::write(
+        &w,
+        "waivers:\n  - rule: kv/nope\n    resource: \"*\"\n    justification: j\n    owner: o\n    expires: 2099-01-01\n",
+    )
+    .unwrap();
+    let out = eval(&["--demo", "--waivers", w.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("unknown rule"), "{}", out.stderr);
+}
+
+#[test]
+fn the_pr_summary_stays_within_githubs_limits_at_2000_vaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inv.json");
+    std::fs::write(&inv, gen_inventory::generate(2000, 4, false).to_string()).unwrap();
+    let out = eval(&[
+        inv.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "--show-passed",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let chars = out.stdout.chars().count();
+    assert!(chars <= 65_536, "{chars} characters");
+    assert!(chars > 50_000, "the budget is used: {chars}");
+    assert!(
+        out.stdout.contains("more result(s) not shown"),
+        "{}",
+        &out.stdout[..2000]
+    );
+    // Every <details> opened is closed, so the cut leaves valid markup.
+    assert_eq!(
+        out.stdout.matches("<details").count(),
+        out.stdout.matches("</details>").count()
+    );
+    assert!(out.stdout.starts_with("## ❌ kvaudit: gate failed: "));
+}
