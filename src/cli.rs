@@ -13,7 +13,7 @@ use kvaudit::report::{Format, SarifProfile};
 #[derive(Debug, Parser)]
 #[command(
     name = "kvaudit",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("KVAUDIT_COMMIT"), ")"),
     about = "Audit Azure Key Vaults: is each vault audited, is anyone alerted when it changes, and who was refused?",
     long_about = "kvaudit judges Azure Key Vaults with Rego policies: audit logging (kv/audit-logging), \
 alerts on vault changes (kv/admin-alert), failed requests found in the audit logs \

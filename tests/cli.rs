@@ -926,3 +926,19 @@ fn policy_list_shows_each_rules_cis_ids() {
     assert!(table.stdout.contains("v6.0 8.3.5"), "{}", table.stdout);
     assert!(table.stdout.contains("9 rule(s)"), "{}", table.stdout);
 }
+
+/// `--version` names the commit it was built from.
+#[test]
+fn version_names_the_commit() {
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git runs (the tests run in a clone)");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let out = kvaudit().arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("kvaudit {} ({head})", env!("CARGO_PKG_VERSION"))
+    );
+}
