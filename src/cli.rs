@@ -95,6 +95,12 @@ pub struct ScanArgs {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 
+    /// Also read each key's rotation policy from the vault's own data plane (`{vaultUri}/keys/{name}/rotationpolicy`,
+    /// Key Vault Reader or Crypto User and network access needed); its answer wins over ARM's, and a refused or
+    /// unreachable data plane changes nothing.
+    #[arg(long)]
+    pub data_plane: bool,
+
     /// Also write the collected inventory to FILE (`kvaudit eval FILE` re-evaluates it).
     #[arg(long, value_name = "FILE")]
     pub save_inventory: Option<PathBuf>,

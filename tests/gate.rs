@@ -276,3 +276,71 @@ fn the_pr_summary_stays_within_githubs_limits_at_2000_vaults() {
     );
     assert!(out.stdout.starts_with("## ❌ kvaudit: gate failed: "));
 }
+
+#[test]
+fn the_data_plane_confirms_rotation_policies_when_asked() {
+    let no_arm_policy = || {
+        Override::new(
+            "/vaults/kv-app-01/keys/cmk",
+            Answer::rewrite(|mut v, _| {
+                v["properties"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("rotationPolicy");
+                v
+            }),
+        )
+    };
+    let rotation = |setup: &Setup, extra: &[&str]| -> Vec<(String, String)> {
+        let out = kvaudit(
+            setup,
+            "scan",
+            &[&["--rule", "kv/key-rotation", "--format", "json"], extra].concat(),
+            &[],
+        );
+        assert!([0, 1, 3].contains(&out.code), "{}", out.stderr);
+        let report: Value = serde_json::from_str(&out.stdout).unwrap();
+        verdicts(&report)[&("kv-app-01".to_string(), "kv/key-rotation".to_string())].clone()
+    };
+    // ARM's answer lacks the policy; the vault's data plane has it (Rotate): it wins.
+    let setup = start(Faults {
+        overrides: vec![no_arm_policy()],
+        ..Faults::default()
+    });
+    assert_eq!(rotation(&setup, &[])[0].0, "fail");
+    let before = setup
+        .fake
+        .counters
+        .by_kind
+        .lock()
+        .unwrap()
+        .get("dataplane-rotationpolicy")
+        .copied();
+    assert_eq!(before, None, "no data-plane read without --data-plane");
+    assert_eq!(rotation(&setup, &["--data-plane"])[0].0, "pass");
+    let reads = setup
+        .fake
+        .counters
+        .by_kind
+        .lock()
+        .unwrap()
+        .get("dataplane-rotationpolicy")
+        .copied();
+    assert!(reads.unwrap_or(0) >= 1, "{reads:?}");
+
+    // A refused data plane (a firewall) changes nothing: ARM's answer stands.
+    let setup = start(Faults {
+        overrides: vec![
+            no_arm_policy(),
+            Override::new(
+                "/dataplane/kv-app-01/",
+                Answer::json(
+                    403,
+                    serde_json::json!({"error": {"code": "Forbidden", "message": "Client address is not authorized and caller is not a trusted service.", "innererror": {"code": "ForbiddenByFirewall"}}}),
+                ),
+            ),
+        ],
+        ..Faults::default()
+    });
+    assert_eq!(rotation(&setup, &["--data-plane"])[0].0, "fail");
+}

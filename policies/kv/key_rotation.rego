@@ -24,6 +24,9 @@ metadata := {
 		"whose answer has no rotation policy, and for one whose policy has no lifetime action of type `Rotate`",
 		"(only `Notify`, for example); the message says how the key was read. **Not evaluable** for a key whose",
 		"read failed (named with its error) or was not sent (an inventory collected without this rule).",
+		"With `kvaudit scan --data-plane`, each key's policy is also read from the vault's own data plane",
+		"(`GET {vaultUri}/keys/{name}/rotationpolicy`); where that answers, its policy is the one judged, and",
+		"a refused or unreachable data plane (a firewall, a private endpoint, no data-plane role) changes nothing.",
 		"Prowler checks only the first lifetime action and Steampipe also requires a `timeAfterCreate` trigger;",
 		"kvaudit accepts `Rotate` with either trigger.",
 		"",
@@ -70,7 +73,23 @@ keys := listed.value if listed.status == "ok"
 
 enabled := [k | some k in keys; lib.item_enabled(k)]
 
-policy(k) := object.get(k, ["properties", "rotationPolicy"], null)
+# With `scan --data-plane`, kvaudit also reads the policy from the vault's own
+# data plane (rotationPolicyDataPlane); an answer from there wins, and a
+# refused or unreachable data plane leaves the management plane's answer.
+data_plane(k) := object.get(k, "rotationPolicyDataPlane", {})
+
+data_plane_read(k) if {
+	data_plane(k).status == "ok"
+	is_object(data_plane(k).value)
+}
+
+policy(k) := data_plane(k).value if data_plane_read(k)
+
+else := object.get(k, ["properties", "rotationPolicy"], null)
+
+read_through(k) := "the vault's data plane" if data_plane_read(k)
+
+else := "Keys_Get (management plane)"
 
 rotates(k) if {
 	some a in actions(k)
@@ -115,7 +134,7 @@ results contains r if {
 		"status": "fail",
 		"discriminator": name,
 		"message": sprintf("key '%v' has a rotation policy without a Rotate action (%v), so it is never rotated automatically", [name, actions_text(k)]),
-		"evidence": {"name": name, "rotationPolicy": policy(k)},
+		"evidence": {"name": name, "rotationPolicy": policy(k), "readThrough": read_through(k)},
 	}
 }
 
@@ -139,6 +158,8 @@ else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "
 # for it ("rotationPolicyRead", written by kvaudit) answered without one,
 # failed, or was never sent (an inventory collected without kv/key-rotation).
 read_state(k) := "ok" if {
+	data_plane_read(k)
+} else := "ok" if {
 	object.get(k, ["rotationPolicyRead", "status"], "") == "ok"
 } else := "error" if {
 	object.get(k, ["rotationPolicyRead", "status"], "") == "error"

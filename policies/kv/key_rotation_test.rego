@@ -126,7 +126,7 @@ test_fail_when_the_policy_only_notifies if {
 	r.status == "fail"
 	r.discriminator == "cmk"
 	r.message == "key 'cmk' has a rotation policy without a Rotate action (actions: Notify), so it is never rotated automatically"
-	r.evidence == {"name": "cmk", "rotationPolicy": k.properties.rotationPolicy}
+	r.evidence == {"name": "cmk", "rotationPolicy": k.properties.rotationPolicy, "readThrough": "Keys_Get (management plane)"}
 }
 
 test_fail_when_lifetime_actions_are_empty if {
@@ -259,4 +259,43 @@ test_fail_when_lifetime_actions_is_null if {
 	r.status == "fail"
 	r.discriminator == "cmk"
 	contains(r.message, "(no lifetime actions)")
+}
+
+# ---------------------------------------------------------------------------
+# scan --data-plane: the vault's own answer wins
+# ---------------------------------------------------------------------------
+
+from_data_plane(k, policy) := object.union(k, {"rotationPolicyDataPlane": {"status": "ok", "value": policy}})
+
+data_plane_refused(k) := object.union(k, {"rotationPolicyDataPlane": {"status": "error", "error": {"code": "Forbidden", "message": "Client address is not authorized and caller is not a trusted service", "httpStatus": 403}}})
+
+test_pass_when_the_data_plane_has_a_rotate_policy_arm_omitted if {
+	k := from_data_plane(read(bare_key("cmk", true)), {"lifetimeActions": [after_create("Rotate")]})
+	inp := with_keys([k])
+	r := sole(results) with input as inp
+	r.status == "pass"
+}
+
+test_fail_when_the_data_plane_only_notifies_whatever_arm_says if {
+	k := from_data_plane(rotating("cmk"), {"lifetimeActions": [before_expiry("Notify")]})
+	inp := with_keys([k])
+	r := sole(results) with input as inp
+	r.status == "fail"
+	r.evidence.readThrough == "the vault's data plane"
+}
+
+test_a_refused_data_plane_changes_nothing if {
+	inp := with_keys([data_plane_refused(read(bare_key("cmk", true))), data_plane_refused(rotating("ok"))])
+	rs := results with input as inp
+	f := sole(with_status(rs, "fail"))
+	f.discriminator == "cmk"
+	count(rs) == 1
+}
+
+# A data-plane answer makes the key read even when Keys_Get failed.
+test_the_data_plane_answers_for_a_failed_keys_get if {
+	k := from_data_plane(read_failed(bare_key("cmk", true)), {"lifetimeActions": [after_create("Rotate")]})
+	inp := with_keys([k])
+	r := sole(results) with input as inp
+	r.status == "pass"
 }

@@ -31,6 +31,9 @@ pub struct ClientOptions {
     pub query_timeout: Duration,
     /// Time one Log Analytics query may take in all, its retries included.
     pub query_budget: Duration,
+    /// Read keys' rotation policies from the vaults' own data plane too
+    /// (`--data-plane`).
+    pub data_plane: bool,
     /// When the whole run must end (`--timeout`): past it, every request
     /// fails at once with a message that says so, and what it was about is
     /// recorded as not read.
@@ -54,6 +57,7 @@ impl Default for ClientOptions {
             query_timeout: Duration::from_secs(240),
             query_budget: Duration::from_secs(300),
             deadline: None,
+            data_plane: false,
             max_attempts: 6,
             backoff: Duration::from_millis(500),
             low_water: 25,
@@ -156,6 +160,11 @@ impl AzureClient {
         })
     }
 
+    /// Whether `--data-plane` reads were asked for.
+    pub fn data_plane(&self) -> bool {
+        self.options.data_plane
+    }
+
     /// How long one Log Analytics query may take, retries included.
     pub fn query_budget(&self) -> Duration {
         self.options.query_budget
@@ -169,6 +178,8 @@ impl AzureClient {
     /// a credential problem stops the run before any request, with what to
     /// do, and a short-lived federated token cannot expire midway.
     pub async fn authenticate(&self, metrics: bool) -> Result<(), AzureError> {
+        // The data plane's token (--data-plane) is not asked for here: a
+        // refused one makes only those reads fail.
         self.tokens.token(&self.endpoints.arm_scope).await?;
         self.tokens
             .token(&self.endpoints.log_analytics_scope)
@@ -194,6 +205,21 @@ impl AzureClient {
         let body = serde_json::json!({ "resourceids": resource_ids });
         self.send(Method::POST, url, Some(body), Audience::Metrics)
             .await
+    }
+
+    /// `GET` a Key Vault data-plane `path` of the vault `name` (`--data-plane`),
+    /// with the data plane's own token; see [`Endpoints::vault_url`].
+    pub async fn vault_get<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        vault_uri: &str,
+        path: &str,
+    ) -> Result<T, AzureError> {
+        let url = self.endpoints.vault_url(name, vault_uri, path)?;
+        let body = self
+            .send(Method::GET, url.clone(), None, Audience::Vault)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| AzureError::decode(path_of(&url), e.to_string()))
     }
 
     /// `GET` an ARM path (relative to the ARM endpoint, with its query).
@@ -347,6 +373,7 @@ impl AzureClient {
                 self.options.query_timeout,
             ),
             Audience::Metrics => (&self.endpoints.metrics_scope, self.options.arm_timeout),
+            Audience::Vault => (&self.endpoints.vault_scope, self.options.arm_timeout),
         };
         if url.scheme() != "https" && !is_loopback(&url) {
             return Err(AzureError::Config(format!(
@@ -558,6 +585,7 @@ enum Audience {
     Arm,
     LogAnalytics,
     Metrics,
+    Vault,
 }
 
 #[cfg(test)]

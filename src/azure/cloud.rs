@@ -59,6 +59,24 @@ impl Cloud {
         }
     }
 
+    /// The DNS suffix of Key Vault data-plane hosts (`{vault}.vault.azure.net`).
+    pub fn vault_suffix(self) -> &'static str {
+        match self {
+            Cloud::Public => "vault.azure.net",
+            Cloud::Usgov => "vault.usgovcloudapi.net",
+            Cloud::China => "vault.azure.cn",
+        }
+    }
+
+    /// Token scope for the Key Vault data plane (`--data-plane`).
+    pub fn vault_scope(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://vault.azure.net/.default",
+            Cloud::Usgov => "https://vault.usgovcloudapi.net/.default",
+            Cloud::China => "https://vault.azure.cn/.default",
+        }
+    }
+
     /// Token scope for the Log Analytics query API.
     pub fn log_analytics_scope(self) -> &'static str {
         match self {
@@ -79,6 +97,19 @@ pub struct Endpoints {
     pub arm_scope: String,
     pub log_analytics_scope: String,
     pub metrics_scope: String,
+    /// Where Key Vault data-plane reads go (`--data-plane`).
+    pub vault: VaultEndpoint,
+    pub vault_scope: String,
+}
+
+/// Where a vault's data plane is read: its own `vaultUri`, if that is in the
+/// cloud's Key Vault domain (a `vaultUri` is Azure data, so a token is never
+/// sent to a host outside that domain), or, when ARM is a loopback
+/// emulator, that emulator (`{arm}/dataplane/{vault name}/...`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum VaultEndpoint {
+    Domain { suffix: String },
+    Emulator(Url),
 }
 
 /// Where `metrics:getBatch` goes: the host of the vaults' region (the API
@@ -115,6 +146,13 @@ impl Endpoints {
                 suffix: cloud.metrics_suffix().to_string(),
             }
         };
+        let vault = if is_loopback(&arm) {
+            VaultEndpoint::Emulator(arm.clone())
+        } else {
+            VaultEndpoint::Domain {
+                suffix: cloud.vault_suffix().to_string(),
+            }
+        };
         Ok(Endpoints {
             arm,
             log_analytics,
@@ -122,6 +160,8 @@ impl Endpoints {
             arm_scope: cloud.arm_scope().to_string(),
             log_analytics_scope: cloud.log_analytics_scope().to_string(),
             metrics_scope: cloud.metrics_scope().to_string(),
+            vault,
+            vault_scope: cloud.vault_scope().to_string(),
         })
     }
 
@@ -135,6 +175,34 @@ impl Endpoints {
             self.metrics = MetricsEndpoint::Fixed(checked_url("--metrics-endpoint", e)?);
         }
         Ok(self)
+    }
+
+    /// The data-plane URL of `path` (`keys/{name}/rotationpolicy`) in the
+    /// vault named `name` whose `vaultUri` is `vault_uri`.
+    pub fn vault_url(&self, name: &str, vault_uri: &str, path: &str) -> Result<Url, AzureError> {
+        let base = match &self.vault {
+            VaultEndpoint::Emulator(arm) => arm
+                .join(&format!("dataplane/{name}/"))
+                .map_err(|e| AzureError::Config(format!("bad vault name {name:?}: {e}")))?,
+            VaultEndpoint::Domain { suffix } => {
+                let uri = Url::parse(vault_uri).map_err(|e| {
+                    AzureError::Config(format!("vaultUri {vault_uri:?} is not a URL: {e}"))
+                })?;
+                let host = uri.host_str().unwrap_or("").to_ascii_lowercase();
+                if uri.scheme() != "https"
+                    || !host.ends_with(&format!(".{suffix}"))
+                    || uri.port().is_some()
+                {
+                    return Err(AzureError::Config(format!(
+                        "vaultUri {vault_uri:?} is not an https host in {suffix}; no token is sent there"
+                    )));
+                }
+                uri.join("/")
+                    .map_err(|e| AzureError::Config(format!("bad vaultUri {vault_uri:?}: {e}")))?
+            }
+        };
+        base.join(path)
+            .map_err(|e| AzureError::Config(format!("bad data-plane path {path:?}: {e}")))
     }
 
     /// The metrics batch URL of a subscription's vaults in `region` (an
@@ -195,6 +263,41 @@ fn checked_url(option: &str, text: &str) -> Result<Url, AzureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_plane_reads_stay_in_the_clouds_key_vault_domain() {
+        let e = Endpoints::new(Cloud::Public, None, None).unwrap();
+        assert_eq!(
+            e.vault_url(
+                "kv",
+                "https://kv.vault.azure.net/",
+                "keys/k/rotationpolicy?api-version=7.5"
+            )
+            .unwrap()
+            .as_str(),
+            "https://kv.vault.azure.net/keys/k/rotationpolicy?api-version=7.5"
+        );
+        for bad in [
+            "http://kv.vault.azure.net/",
+            "https://kv.vault.azure.net.evil.example/",
+            "https://evil.example/kv.vault.azure.net/",
+            "https://kv.vault.azure.net:8443/",
+            "not a url",
+        ] {
+            assert!(
+                e.vault_url("kv", bad, "keys/k/rotationpolicy").is_err(),
+                "{bad}"
+            );
+        }
+        let local = Endpoints::new(Cloud::Public, Some("http://127.0.0.1:9/"), None).unwrap();
+        assert_eq!(
+            local
+                .vault_url("kv", "https://kv.vault.azure.net/", "keys/k/rotationpolicy")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/dataplane/kv/keys/k/rotationpolicy"
+        );
+    }
 
     #[test]
     fn plain_http_is_allowed_only_to_loopback() {

@@ -343,7 +343,7 @@ pub async fn per_vault(
                     when(needs.settings(), vaults::diagnostic_settings(client, &v.id)),
                     when(
                         needs.has(Input::Keys) || needs.has(Input::KeyRotation),
-                        secrets::keys(client, &v.id, needs.has(Input::KeyRotation))
+                        secrets::keys(client, &v, needs.has(Input::KeyRotation))
                     ),
                     when(needs.has(Input::Secrets), secrets::secrets(client, &v.id)),
                 );

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use tracing::warn;
 
 use crate::azure::client::AzureClient;
-use crate::azure::models::{Key, Secret};
+use crate::azure::models::{Key, Secret, Vault};
 use crate::inventory::Collected;
 
 use super::{VAULTS_API, recorded};
@@ -30,7 +30,8 @@ async fn list<T: DeserializeOwned>(
 /// because only that answer carries `rotationPolicy` (omitted when empty).
 /// Each key gets `rotationPolicyRead` (`{"status": "ok"}` or the error): a
 /// key whose GET fails keeps no `rotationPolicy`, and is not judged.
-pub async fn keys(client: &AzureClient, vault_id: &str, rotation: bool) -> Collected<Vec<Key>> {
+pub async fn keys(client: &AzureClient, vault: &Vault, rotation: bool) -> Collected<Vec<Key>> {
+    let vault_id = vault.id.as_str();
     let listed = list::<Key>(client, vault_id, "keys").await;
     let Collected::Ok { value } = listed else {
         return listed;
@@ -57,12 +58,52 @@ pub async fn keys(client: &AzureClient, vault_id: &str, rotation: bool) -> Colle
             }
         };
         key.extra.insert("rotationPolicyRead".into(), read);
+        if client.data_plane() {
+            key.extra.insert(
+                "rotationPolicyDataPlane".into(),
+                data_plane_policy(client, vault, &key.name).await,
+            );
+        }
         key
     });
     Collected::Ok {
         value: futures::future::join_all(read).await,
     }
 }
+
+/// The key's rotation policy from the vault's own data plane
+/// (`GET {vaultUri}/keys/{name}/rotationpolicy`, `--data-plane`), recorded
+/// as `{"status": "ok", "value": policy}` or `{"status": "error", "error"}`:
+/// a refused or unreachable data plane (a firewall, a private endpoint, no
+/// data-plane role) is recorded and changes nothing.
+async fn data_plane_policy(client: &AzureClient, vault: &Vault, key: &str) -> serde_json::Value {
+    let Some(uri) = vault.properties.vault_uri.as_deref() else {
+        return serde_json::json!({"status": "error", "error": {"code": "NoVaultUri", "message": "the vault has no vaultUri"}});
+    };
+    let path = format!(
+        "keys/{}/rotationpolicy?api-version={KEY_VAULT_DATA_PLANE_API}",
+        url::form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+    );
+    match client
+        .vault_get::<serde_json::Value>(&vault.name, uri, &path)
+        .await
+    {
+        Ok(policy) if policy.is_object() => serde_json::json!({"status": "ok", "value": policy}),
+        Ok(_) => {
+            serde_json::json!({"status": "error", "error": {"code": "UnexpectedResponse", "message": "the rotation policy is not an object"}})
+        }
+        Err(e) => {
+            warn!(
+                "data-plane rotation policy of key {key} in {}: {e}",
+                vault.id
+            );
+            serde_json::json!({"status": "error", "error": e.detail()})
+        }
+    }
+}
+
+/// Key Vault data-plane api-version (`--data-plane`).
+pub const KEY_VAULT_DATA_PLANE_API: &str = "7.5";
 
 pub async fn secrets(client: &AzureClient, vault_id: &str) -> Collected<Vec<Secret>> {
     list(client, vault_id, "secrets").await

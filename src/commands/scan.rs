@@ -22,6 +22,7 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
     info!(reads = ?needs.0, "what the selected rules read");
     let options = ClientOptions {
         concurrency: usize::from(args.concurrency),
+        data_plane: args.data_plane,
         ..super::client_options(&args.azure)
     };
     let session = super::Session::connect(&args.azure, options)?;

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 pub const ARM_TOKEN: &str = "fake-arm-token";
 pub const LA_TOKEN: &str = "fake-la-token";
 pub const METRICS_TOKEN: &str = "fake-metrics-token";
+pub const VAULT_TOKEN: &str = "fake-vault-token";
 
 /// Knobs for one fake.
 #[derive(Debug, Clone, Default)]
@@ -307,11 +308,15 @@ async fn handle(
     // metrics:getBatch is Azure Monitor's data plane, not ARM: its own
     // audience, and no draw on ARM's read bucket.
     let is_metrics = lower.ends_with("/metrics:getbatch");
+    // The Key Vault data plane, emulated at /dataplane/{vault}/ (`--data-plane`).
+    let is_vault = lower.starts_with("/dataplane/");
     // Tokens per audience.
     let want = if is_la {
         LA_TOKEN
     } else if is_metrics {
         METRICS_TOKEN
+    } else if is_vault {
+        VAULT_TOKEN
     } else {
         ARM_TOKEN
     };
@@ -486,6 +491,43 @@ async fn route(
             );
         }
         return run_query(s, guid, body).await;
+    }
+    // GET {vaultUri}/keys/{name}/rotationpolicy: the key's policy, or for a
+    // key without one the data plane's empty policy (no lifetime actions).
+    if let ["dataplane", vault, "keys", key, "rotationpolicy"] = parts.as_slice() {
+        count(s, "dataplane-rotationpolicy");
+        let found = s.tenant.vaults.iter().find(|v| {
+            v["vault"]["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(vault))
+        });
+        let k = found.and_then(|v| {
+            v["keys"]["value"].as_array().and_then(|ks| {
+                ks.iter()
+                    .find(|k| {
+                        k["name"]
+                            .as_str()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(key))
+                    })
+                    .cloned()
+            })
+        });
+        return match k {
+            Some(k) => {
+                let id = format!("https://{vault}.vault.azure.net/keys/{key}/rotationpolicy");
+                let mut policy = k["properties"]["rotationPolicy"].clone();
+                if !policy.is_object() {
+                    policy = json!({"lifetimeActions": [], "attributes": {}});
+                }
+                policy["id"] = json!(id);
+                ok_json(policy, None)
+            }
+            None => arm_error(
+                StatusCode::NOT_FOUND,
+                "KeyNotFound",
+                "A key with (name/id) was not found in this key vault.",
+            ),
+        };
     }
     if let ["subscriptions", sub, "metrics:getbatch"] = parts.as_slice() {
         count(s, "metrics-batch");
