@@ -5,31 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Error;
 use crate::finding::{Finding, Status};
 
-/// SARIF `baselineState`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "camelCase")]
-pub enum BaselineState {
-    New,
-    Updated,
-    Unchanged,
-    Absent,
-}
-
-impl BaselineState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BaselineState::New => "new",
-            BaselineState::Updated => "updated",
-            BaselineState::Unchanged => "unchanged",
-            BaselineState::Absent => "absent",
-        }
-    }
-}
+pub use crate::finding::BaselineState;
 
 /// A failing result of the baseline.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +102,7 @@ impl Baseline {
                 None => BaselineState::New,
                 Some(prev) => {
                     seen.insert(fp);
-                    let now = crate::report::sarif::result_message(f);
+                    let now = crate::finding::result_message(f);
                     if prev.message == now {
                         BaselineState::Unchanged
                     } else {

@@ -152,10 +152,10 @@ pub struct Finding {
     pub fingerprint: String,
     /// The waiver that accepts this failing result, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<crate::waiver::WaiverRef>,
+    pub waiver: Option<WaiverRef>,
     /// Against `--baseline`: new, updated or unchanged (failing results only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline_state: Option<crate::baseline::BaselineState>,
+    pub baseline_state: Option<BaselineState>,
 }
 
 impl Finding {
@@ -209,7 +209,7 @@ impl Summary {
                 Status::Fail if f.waiver.is_some() => s.waived += 1,
                 Status::Fail => {
                     s.fail += 1;
-                    if f.baseline_state == Some(crate::baseline::BaselineState::New) {
+                    if f.baseline_state == Some(BaselineState::New) {
                         s.new += 1;
                     }
                     *s.fail_by_severity
@@ -229,10 +229,7 @@ impl Finding {
         self.status == Status::Fail
             && self.waiver.is_none()
             && self.severity >= fail_on
-            && (!only_new
-                || self
-                    .baseline_state
-                    .is_none_or(|s| s == crate::baseline::BaselineState::New))
+            && (!only_new || self.baseline_state.is_none_or(|s| s == BaselineState::New))
     }
 }
 
@@ -256,9 +253,9 @@ impl Finding {
             && match gate {
                 NotEvaluableGate::Fail => true,
                 NotEvaluableGate::Warn => false,
-                NotEvaluableGate::New => self
-                    .baseline_state
-                    .is_none_or(|s| s == crate::baseline::BaselineState::New),
+                NotEvaluableGate::New => {
+                    self.baseline_state.is_none_or(|s| s == BaselineState::New)
+                }
             }
     }
 }
@@ -282,4 +279,63 @@ pub fn exit_code(
     } else {
         0
     }
+}
+
+/// SARIF `baselineState`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum BaselineState {
+    New,
+    Updated,
+    Unchanged,
+    Absent,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Updated => "updated",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Absent => "absent",
+        }
+    }
+}
+
+/// What a waived finding carries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WaiverRef {
+    pub justification: String,
+    pub owner: String,
+    pub expires: String,
+    /// `file:line` of the waiver.
+    pub source: String,
+}
+
+/// A text as a sentence (SARIF messages end with a full stop).
+pub fn sentence(s: &str) -> String {
+    let t = s.trim_end();
+    if t.ends_with(['.', '!', '?']) {
+        t.to_string()
+    } else {
+        format!("{t}.")
+    }
+}
+
+/// Longest SARIF result message: details go to the JSON report.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// A result's message text: what the SARIF shows and what baselines
+/// compare. At most [`MAX_MESSAGE_BYTES`]; the JSON report has it whole.
+pub fn result_message(f: &Finding) -> String {
+    let text = sentence(&format!("{}: {}", f.resource.name, f.message));
+    if text.len() <= MAX_MESSAGE_BYTES {
+        return text;
+    }
+    let mut cut = MAX_MESSAGE_BYTES - " … (kvaudit --format json has the rest)".len();
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{} … (kvaudit --format json has the rest)", &text[..cut])
 }

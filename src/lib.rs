@@ -3,7 +3,7 @@
 //!
 //! The data flows through the modules in this order: [`azure`] (shapes and
 //! clients) → [`inventory`] (the collected document) → [`policy`] (Rego rules
-//! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) →
+//! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) → [`triage`] (waivers, baseline, gate) →
 //! [`report`] (table, JSON, markdown, SARIF).
 pub mod access;
 pub mod azure;
@@ -17,6 +17,7 @@ pub mod kql;
 pub mod policy;
 pub mod report;
 pub mod text;
+pub mod triage;
 pub mod waiver;
 
 pub use error::Error;

@@ -80,16 +80,7 @@ pub struct Waiver {
     pub line: usize,
 }
 
-/// What a waived finding carries.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct WaiverRef {
-    pub justification: String,
-    pub owner: String,
-    pub expires: String,
-    /// `file:line` of the waiver.
-    pub source: String,
-}
+pub use crate::finding::WaiverRef;
 
 /// The outcome of applying waivers, for the reports.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -6,7 +6,7 @@ use chrono::{SecondsFormat, Utc};
 use tracing::info;
 
 use crate::cli::EvalArgs;
-use kvaudit::finding::{Summary, exit_code};
+use kvaudit::finding::Summary;
 use kvaudit::inventory::Inventory;
 use kvaudit::report::{self, Report};
 
@@ -66,9 +66,18 @@ pub fn evaluate_and_report(
     let started = Utc::now();
     let mut findings = set.evaluate(&inventory)?;
     let finished = Utc::now();
-    let waiver_report = waivers.as_ref().map(|(w, origin)| {
-        kvaudit::waiver::apply(&mut findings, w, origin, Utc::now().date_naive())
-    });
+    let triaged = kvaudit::triage::triage(
+        &mut findings,
+        waivers.as_ref().map(|(w, o)| (w.as_slice(), o.as_str())),
+        baseline.as_ref(),
+        Utc::now().date_naive(),
+        kvaudit::triage::Policy {
+            fail_on: out.fail_on,
+            only_new: out.fail_on_new,
+            not_evaluable: out.not_evaluable,
+        },
+    );
+    let waiver_report = triaged.waivers.clone();
     if let Some(r) = &waiver_report {
         for e in &r.expired {
             tracing::warn!("expired waiver, no longer applied: {e}");
@@ -77,10 +86,7 @@ pub fn evaluate_and_report(
             tracing::warn!("waiver matched no failing result: {u}");
         }
     }
-    let absent = baseline
-        .as_ref()
-        .map(|b| b.compare(&mut findings))
-        .unwrap_or_default();
+    let absent = triaged.absent.clone();
     info!(
         findings = findings.len(),
         ms = (finished - started).num_milliseconds(),
@@ -104,17 +110,9 @@ pub fn evaluate_and_report(
         waivers_used: waiver_report.is_some(),
         waivers: waiver_report.clone(),
         absent: &absent,
-        baseline_used: baseline.is_some(),
+        baseline_used: triaged.baseline_used,
         benchmark: set.benchmark().map(str::to_string),
-        gate: report::Gate {
-            fail_on: out.fail_on,
-            only_new: out.fail_on_new,
-            exit_code: exit_code(&findings, out.fail_on, out.fail_on_new, out.not_evaluable),
-            gating: findings
-                .iter()
-                .filter(|f| f.gates(out.fail_on, out.fail_on_new))
-                .count(),
-        },
+        gate: triaged.gate,
     };
     if out.format == report::Format::Sarif
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS
@@ -161,10 +159,5 @@ pub fn evaluate_and_report(
             report.summary.pass
         );
     }
-    Ok(exit_code(
-        &findings,
-        out.fail_on,
-        out.fail_on_new,
-        out.not_evaluable,
-    ))
+    Ok(report.gate.exit_code)
 }

@@ -55,16 +55,7 @@ pub struct Report<'a> {
     pub gate: Gate,
 }
 
-/// The gate: which failing results fail the run, and what the run exits with.
-#[derive(Debug, Clone, Copy)]
-pub struct Gate {
-    pub fail_on: crate::finding::Severity,
-    pub only_new: bool,
-    /// 0 passed, 1 failed, 3 nothing failed but something was not evaluable.
-    pub exit_code: i32,
-    /// Failing results that fail the gate.
-    pub gating: usize,
-}
+pub use crate::triage::Gate;
 
 /// One control of a benchmark and how its rule's findings came out.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -68,20 +68,11 @@ fn rule_name(id: &str) -> String {
         .collect()
 }
 
-fn sentence(s: &str) -> String {
-    let t = s.trim_end();
-    if t.ends_with(['.', '!', '?']) {
-        t.to_string()
-    } else {
-        format!("{t}.")
-    }
-}
-
 /// Tags GitHub code scanning displays per rule.
 pub const MAX_TAGS: usize = 10;
 
-/// Longest result message: details go to the JSON report.
-pub const MAX_MESSAGE_BYTES: usize = 1024;
+use crate::finding::sentence;
+pub use crate::finding::{MAX_MESSAGE_BYTES, result_message};
 
 /// `cis-azure-6.0/8.3.9` → `[6, 0]` (the benchmark version as numbers).
 fn version_key(tag: &str) -> Vec<u64> {
@@ -165,19 +156,6 @@ fn logical(f: &Finding) -> LogicalLocation {
 }
 
 /// A result's message text (also what baselines compare).
-/// At most [`MAX_MESSAGE_BYTES`]; the whole message is in the JSON report.
-pub fn result_message(f: &Finding) -> String {
-    let text = sentence(&format!("{}: {}", f.resource.name, f.message));
-    if text.len() <= MAX_MESSAGE_BYTES {
-        return text;
-    }
-    let mut cut = MAX_MESSAGE_BYTES - " … (kvaudit --format json has the rest)".len();
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{} … (kvaudit --format json has the rest)", &text[..cut])
-}
-
 fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>) -> SarifResult {
     // GitHub: failing results only. Full profile: pass and open (not evaluable) too.
     let (kind, level) = match f.status {
