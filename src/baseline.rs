@@ -98,10 +98,13 @@ impl Baseline {
             } else {
                 "open"
             };
+            // Still reported (even as not evaluable now): not absent, not "fixed".
+            if self.results.contains_key(&fp) {
+                seen.insert(fp.clone());
+            }
             f.baseline_state = Some(match self.results.get(&fp).filter(|p| p.kind == kind) {
                 None => BaselineState::New,
                 Some(prev) => {
-                    seen.insert(fp);
                     let now = crate::finding::result_message(f);
                     if prev.message == now {
                         BaselineState::Unchanged

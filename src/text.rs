@@ -16,7 +16,10 @@ use regex::Regex;
 /// that make text read differently from how it is stored.
 fn hazardous(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// `s` with every control character, escape sequence introducer and bidi
@@ -53,13 +56,17 @@ pub fn markdown(s: &str) -> String {
     let visible = terminal(s);
     let mut out = String::with_capacity(visible.len() + 8);
     for c in visible.chars() {
-        if matches!(
-            c,
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~'
-        ) {
-            out.push('\\');
+        match c {
+            // An entity (`&#x202E;`) would render as the character it names.
+            '&' => out.push_str("&amp;"),
+            // `@org/team` would notify that team from a pull-request comment.
+            '@' => out.push_str("@&#8203;"),
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
         }
-        out.push(c);
     }
     out
 }
@@ -137,6 +144,10 @@ mod tests {
     fn markdown_cells_cannot_break_out() {
         assert_eq!(markdown("a|b\n<img src=x>"), "a\\|b\\\\n\\<img src=x\\>");
         assert_eq!(markdown("[x](javascript:1)"), "\\[x\\](javascript:1)");
+        assert_eq!(
+            markdown("&#x202E; @org/team"),
+            "&amp;\\#x202E; @&#8203;org/team"
+        );
     }
 
     #[test]

@@ -416,19 +416,25 @@ impl AzureClient {
             if audience == Audience::Arm {
                 self.pace(&url).await;
             }
-            let token = self.tokens.token(scope).await?;
-            let attempt_timeout = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(out_of_time(None));
-                    }
-                    timeout.min(left)
-                }
-                None => timeout,
-            };
             let result = {
                 let _permit = self.permits.acquire().await.expect("semaphore open");
+                // Worked out once the request may go (after pacing and the
+                // queue for a permit), so --timeout bounds it from now.
+                let attempt_timeout = match deadline {
+                    Some(d) => {
+                        let left = d.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            return Err(out_of_time(None));
+                        }
+                        timeout.min(left)
+                    }
+                    None => timeout,
+                };
+                let token =
+                    match tokio::time::timeout(attempt_timeout, self.tokens.token(scope)).await {
+                        Ok(t) => t?,
+                        Err(_) => return Err(out_of_time(None)),
+                    };
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
                 let mut req = self
                     .http
@@ -451,8 +457,12 @@ impl AzureClient {
                     let bytes = resp.bytes().await?;
                     Ok::<_, reqwest::Error>((status, headers, Vec::from(bytes)))
                 };
-                watched(&path, attempt_timeout, exchange).await
+                (
+                    watched(&path, attempt_timeout, exchange).await,
+                    attempt_timeout,
+                )
             };
+            let (result, attempt_timeout) = result;
             let (delay, error) = match result {
                 Ok((status, headers, bytes)) => {
                     if audience == Audience::Arm {

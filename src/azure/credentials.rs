@@ -162,6 +162,10 @@ pub struct TokenCache {
     /// How long one token request may take (a hung `az` must not block forever).
     timeout: std::time::Duration,
     tokens: Mutex<HashMap<String, (Secret, azure_core::time::OffsetDateTime)>>,
+    /// Scopes whose token could not be had, and why: asked once per run, so
+    /// a refused audience (the data plane's) does not cost every request a
+    /// credential call while the others wait for the lock.
+    refused: Mutex<HashMap<String, String>>,
 }
 
 impl TokenCache {
@@ -175,6 +179,7 @@ impl TokenCache {
             method: resolve(method),
             timeout,
             tokens: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -182,6 +187,9 @@ impl TokenCache {
     /// concurrent requests share one `az` call instead of starting many.
     pub async fn token(&self, scope: &str) -> Result<String, AzureError> {
         let mut tokens = self.tokens.lock().await;
+        if let Some(why) = self.refused.lock().await.get(scope) {
+            return Err(self.auth_error(why.clone()));
+        }
         let now = azure_core::time::OffsetDateTime::now_utc();
         if let Some((secret, expires)) = tokens.get(scope)
             && *expires - azure_core::time::Duration::minutes(5) > now
@@ -193,23 +201,39 @@ impl TokenCache {
             self.method.name(),
             self.timeout.as_secs()
         );
-        let token = tokio::time::timeout(self.timeout, self.credential.get_token(&[scope], None))
-            .await
-            .map_err(|_| AzureError::Auth {
-                method: self.method.name().into(),
-                message: format!(
-                    "no token within {} s (--credential-timeout)",
-                    self.timeout.as_secs()
-                ),
-                hint: self.method.hint().into(),
-            })?
-            .map_err(|e| AzureError::Auth {
-                method: self.method.name().into(),
-                message: first_line(&e.to_string()),
-                hint: self.method.hint().into(),
-            })?;
+        let token =
+            match tokio::time::timeout(self.timeout, self.credential.get_token(&[scope], None))
+                .await
+            {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => return Err(self.refuse(scope, first_line(&e.to_string())).await),
+                Err(_) => {
+                    let why = format!(
+                        "no token within {} s (--credential-timeout)",
+                        self.timeout.as_secs()
+                    );
+                    return Err(self.refuse(scope, why).await);
+                }
+            };
         let value = token.token.secret().to_string();
         tokens.insert(scope.to_string(), (token.token, token.expires_on));
         Ok(value)
+    }
+
+    fn auth_error(&self, message: String) -> AzureError {
+        AzureError::Auth {
+            method: self.method.name().into(),
+            message: crate::text::redact(&message).into_owned(),
+            hint: self.method.hint().into(),
+        }
+    }
+
+    /// Records that `scope` was refused, for the rest of the run.
+    async fn refuse(&self, scope: &str, why: String) -> AzureError {
+        self.refused
+            .lock()
+            .await
+            .insert(scope.to_string(), why.clone());
+        self.auth_error(why)
     }
 }

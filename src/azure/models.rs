@@ -331,8 +331,9 @@ pub struct Key {
 pub struct KeyProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ItemAttributes>,
-    /// Present only where the management plane returns it; absent means
-    /// "not exposed", not "no policy".
+    /// Present when the key has a rotation policy: Keys_Get omits it when the
+    /// policy is empty (Microsoft.KeyVault's spec). The key list does not
+    /// carry it reliably, so kvaudit reads each key (see kv/key-rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_policy: Option<Value>,
     #[serde(flatten)]

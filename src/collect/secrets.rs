@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use tracing::warn;
 
 use crate::azure::client::AzureClient;
+use crate::azure::error::AzureError;
 use crate::azure::models::{Key, Secret, Vault};
 use crate::inventory::Collected;
 
@@ -39,6 +40,10 @@ pub async fn keys(client: &AzureClient, vault: &Vault, rotation: bool) -> Collec
     if !rotation {
         return Collected::Ok { value };
     }
+    // After the vault's data plane refuses or cannot be reached once, its
+    // other keys are not tried (a firewall would time out every one).
+    let data_plane_down: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let data_plane_down = &data_plane_down;
     let read = value.into_iter().map(|k| async move {
         let path = format!(
             "{}/keys/{}?api-version={VAULTS_API}",
@@ -61,7 +66,7 @@ pub async fn keys(client: &AzureClient, vault: &Vault, rotation: bool) -> Collec
         if client.data_plane() {
             key.extra.insert(
                 "rotationPolicyDataPlane".into(),
-                data_plane_policy(client, vault, &key.name).await,
+                data_plane_policy(client, vault, &key.name, data_plane_down).await,
             );
         }
         key
@@ -76,7 +81,15 @@ pub async fn keys(client: &AzureClient, vault: &Vault, rotation: bool) -> Collec
 /// as `{"status": "ok", "value": policy}` or `{"status": "error", "error"}`:
 /// a refused or unreachable data plane (a firewall, a private endpoint, no
 /// data-plane role) is recorded and changes nothing.
-async fn data_plane_policy(client: &AzureClient, vault: &Vault, key: &str) -> serde_json::Value {
+async fn data_plane_policy(
+    client: &AzureClient,
+    vault: &Vault,
+    key: &str,
+    down: &std::sync::Mutex<Option<String>>,
+) -> serde_json::Value {
+    if let Some(why) = down.lock().expect("not poisoned").clone() {
+        return serde_json::json!({"status": "error", "error": {"code": "DataPlaneUnavailable", "message": format!("not tried: an earlier read of this vault's data plane failed ({why})")}});
+    }
     let Some(uri) = vault.properties.vault_uri.as_deref() else {
         return serde_json::json!({"status": "error", "error": {"code": "NoVaultUri", "message": "the vault has no vaultUri"}});
     };
@@ -97,6 +110,18 @@ async fn data_plane_policy(client: &AzureClient, vault: &Vault, key: &str) -> se
                 "data-plane rotation policy of key {key} in {}: {e}",
                 vault.id
             );
+            // Unreachable, refused or not allowed: the same for every key of the vault.
+            let vault_wide = match &e {
+                AzureError::Api { status, .. } => matches!(status, 401 | 403),
+                AzureError::Transport { .. } | AzureError::Config(_) | AzureError::Auth { .. } => {
+                    true
+                }
+                AzureError::Decode { .. } => false,
+            };
+            if vault_wide {
+                let d = e.detail();
+                *down.lock().expect("not poisoned") = Some(format!("{}: {}", d.code, d.message));
+            }
             serde_json::json!({"status": "error", "error": e.detail()})
         }
     }

@@ -269,11 +269,26 @@ pub fn render(report: &Report) -> String {
         }
         if !w.expired.is_empty() || !w.unmatched.is_empty() {
             out.push_str("### Waivers to review\n\n");
-            for e in &w.expired {
-                out.push_str(&format!("- expired, no longer applied: {}\n", short(e)));
-            }
-            for u in &w.unmatched {
-                out.push_str(&format!("- matched nothing: {}\n", short(u)));
+            budget.left = MAX_CHARS.saturating_sub(out.chars().count());
+            let lines: Vec<String> = w
+                .expired
+                .iter()
+                .map(|e| format!("- expired, no longer applied: {}\n", short(e)))
+                .chain(
+                    w.unmatched
+                        .iter()
+                        .map(|u| format!("- matched nothing: {}\n", short(u))),
+                )
+                .collect();
+            let total = lines.len();
+            for (shown, line) in lines.iter().enumerate() {
+                if !budget.take(&mut out, line, 2_000) {
+                    out.push_str(&format!(
+                        "- … {} more (see the JSON report)\n",
+                        total - shown
+                    ));
+                    break;
+                }
             }
             out.push('\n');
         }
