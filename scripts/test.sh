@@ -126,6 +126,13 @@ count_errors "$out/multitool.sarif"
 "$mt" validate "$out/demo-full.sarif" --rule-kind "Sarif" --level "Error;Warning" \
   -o "$out/multitool-full.sarif" --log ForceOverwrite >/dev/null
 count_errors "$out/multitool-full.sarif"
+# The GitHub profile with a waived result (kept, with an accepted suppression).
+printf 'waivers:\n  - rule: kv/admin-alert\n    resource: "*/vaults/kv-sandbox-dev"\n    justification: by design\n    owner: o@example.com\n    expires: 2099-01-01\n' >"$out/waivers.yaml"
+"$kv" eval --demo --format sarif --waivers "$out/waivers.yaml" --output "$out/demo-waived.sarif" || [[ $? == 1 ]]
+grep -q '"status": "accepted"' "$out/demo-waived.sarif" || { echo "the waived result is not in the GitHub SARIF" >&2; exit 1; }
+"$mt" validate "$out/demo-waived.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning" \
+  -o "$out/multitool-waived.sarif" --log ForceOverwrite >/dev/null
+count_errors "$out/multitool-waived.sarif"
 # And the check is not vacuous: a result without locations must be an error.
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["runs"][0]["results"][0]["locations"]=[]; json.dump(d,open(sys.argv[2],"w"))' \
   "$out/demo.sarif" "$out/broken.sarif"

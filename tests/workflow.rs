@@ -122,16 +122,20 @@ fn waivers_accept_expire_and_are_listed() {
             .unwrap()
             .ends_with("kv-sandbox-dev")
     );
-    // The GitHub profile leaves the waived result out; the expired waiver waives nothing.
+    // The GitHub profile keeps the waived result, suppressed (the action then
+    // dismisses its alert instead of letting it close as fixed); the expired
+    // waiver waives nothing.
     let (_, gh) = demo_sarif(dir.path(), "gh.sarif", &["--waivers", ws]);
     assert_valid(&gh);
     let gh_results = gh["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(gh_results.len(), 7);
-    assert!(
-        gh_results
-            .iter()
-            .all(|r| r.get("suppressions").is_none() && r["kind"] == "fail")
-    );
+    assert_eq!(gh_results.len(), 8);
+    assert!(gh_results.iter().all(|r| r["kind"] == "fail"));
+    let suppressed: Vec<&Value> = gh_results
+        .iter()
+        .filter(|r| !r["suppressions"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["suppressions"][0]["status"], "accepted");
     assert!(gh_results.iter().any(|r| {
         r["properties"]["discriminator"]
             .as_str()

@@ -287,13 +287,16 @@ fn results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
     let current = report
         .findings
         .iter()
-        // GitHub opens an alert for any result it gets: failing, unwaived only.
-        .filter(move |f| full || (f.status == Status::Fail && f.waiver.is_none()))
+        // GitHub opens an alert for any result it gets: failing ones only.
+        // A waived failing result stays in, marked suppressed, so that the
+        // alert is dismissed (the action runs advanced-security/dismiss-alerts)
+        // instead of closing as if it had been fixed.
+        .filter(move |f| full || f.status == Status::Fail)
         .map(move |f| {
             result(
                 f,
                 index_in(report, &f.rule_id),
-                full && report.waivers_used,
+                report.waivers_used,
                 report.controls_of(f),
             )
         });
