@@ -40,18 +40,27 @@ pub struct Policy {
     pub not_evaluable: NotEvaluableGate,
 }
 
-/// Applies the waivers (as of `today`), then the baseline, then the gate,
+/// Applies the waivers (as of `today`), then the baseline (for the ids of
+/// the rules evaluated, `rules`), then the gate,
 /// in that order: a waived result never gates, and the baseline state of a
 /// result decides whether `--fail-on-new` and `--not-evaluable new` count it.
 pub fn triage(
     findings: &mut [Finding],
+    rules: &[&str],
     waivers: Option<(&[Waiver], &str)>,
     baseline: Option<&Baseline>,
     today: NaiveDate,
     policy: Policy,
 ) -> Triage {
     let waivers = waivers.map(|(w, origin)| crate::waiver::apply(findings, w, origin, today));
-    let absent = baseline.map(|b| b.compare(findings)).unwrap_or_default();
+    // Gone from the run: only results of rules this run evaluated (a rule
+    // left out by --rule has not been fixed).
+    let absent = baseline
+        .map(|b| b.compare(findings))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| rules.contains(&p.rule_id.as_str()))
+        .collect();
     let gate = Gate {
         fail_on: policy.fail_on,
         only_new: policy.only_new,

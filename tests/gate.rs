@@ -344,3 +344,62 @@ fn the_data_plane_confirms_rotation_policies_when_asked() {
     });
     assert_eq!(rotation(&setup, &["--data-plane"])[0].0, "fail");
 }
+
+#[test]
+fn a_failing_result_that_turns_not_evaluable_is_not_counted_as_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.sarif");
+    let o = eval(&[
+        "--demo",
+        "--format",
+        "sarif",
+        "--sarif-profile",
+        "full",
+        "--output",
+        full.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    // kv-legacy-app fails kv/audit-logging in the demo; now its settings cannot be read.
+    let mut inv: Value = serde_json::from_str(kvaudit::demo::DEMO_INVENTORY).unwrap();
+    let v = inv["vaults"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|v| v["vault"]["name"] == "kv-legacy-app")
+        .unwrap();
+    v["diagnosticSettings"] = serde_json::json!({"status": "error", "error": {"code": "AuthorizationFailed", "message": "denied", "httpStatus": 403}});
+    let path = dir.path().join("inv.json");
+    std::fs::write(&path, inv.to_string()).unwrap();
+    let out = eval(&[
+        path.to_str().unwrap(),
+        "--rule",
+        "kv/audit-logging",
+        "--baseline",
+        full.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
+    let legacy = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["name"] == "kv-legacy-app")
+        .unwrap();
+    assert_eq!(legacy["status"], "not_evaluable");
+    let absent = doc["absent"].as_array().unwrap();
+    assert!(
+        !absent.iter().any(|a| a["ruleId"] == "kv/audit-logging"
+            && a["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("kv-legacy-app:")),
+        "counted as fixed: {absent:?}"
+    );
+    // Results of rules this run did not select are not "fixed" either.
+    assert!(
+        absent.iter().all(|a| a["ruleId"] == "kv/audit-logging"),
+        "{absent:?}"
+    );
+}

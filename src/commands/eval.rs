@@ -68,6 +68,7 @@ pub fn evaluate_and_report(
     let finished = Utc::now();
     let triaged = kvaudit::triage::triage(
         &mut findings,
+        &known,
         waivers.as_ref().map(|(w, o)| (w.as_slice(), o.as_str())),
         baseline.as_ref(),
         Utc::now().date_naive(),
