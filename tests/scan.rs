@@ -553,16 +553,29 @@ fn pr_gate_scan_with_waivers_and_a_baseline() {
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&pr).unwrap()).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert!(!results.is_empty());
-    assert!(results.iter().all(|r| r["baselineState"] == "unchanged"
-        && r["kind"] == "fail"
-        && r.get("suppressions").is_none()));
-    assert!(results.iter().all(|r| {
-        !r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+    assert!(
+        results
+            .iter()
+            .all(|r| r["baselineState"] == "unchanged" && r["kind"] == "fail")
+    );
+    // The waived results stay in, suppressed (the action dismisses their
+    // alerts); every other result carries `suppressions: []`.
+    let waived = |r: &&Value| {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
             .as_str()
             .unwrap()
             .ends_with("kv-app-01")
-            || r["ruleId"] != "kv/unauthorized-requests"
-    }));
+            && r["ruleId"] == "kv/unauthorized-requests"
+    };
+    assert!(results.iter().filter(waived).count() > 0);
+    for r in results {
+        let s = r["suppressions"].as_array().unwrap();
+        if waived(&r) {
+            assert_eq!(s[0]["status"], "accepted", "{r}");
+        } else {
+            assert!(s.is_empty(), "{r}");
+        }
+    }
     assert_eq!(log["runs"][0]["automationDetails"]["id"], "kvaudit/test/");
 }
 
