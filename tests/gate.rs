@@ -15,18 +15,32 @@ use fake_azure::{Answer, Faults, Override};
 use serde_json::Value;
 use tenant::*;
 
-fn eval(args: &[&str]) -> Out {
-    let o = assert_cmd::Command::cargo_bin("kvaudit")
-        .unwrap()
-        .arg("eval")
-        .args(args)
-        .output()
-        .unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+/// kv-app-01's key `cmk` rotates; this makes its Keys_Get answer lack the policy.
+fn no_arm_rotation_policy() -> Override {
+    Override::new(
+        "/vaults/kv-app-01/keys/cmk",
+        Answer::rewrite(|mut v, _| {
+            v["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("rotationPolicy");
+            v
+        }),
+    )
+}
+
+/// The demo's full-profile SARIF (every result, not-evaluable ones included), for baselines.
+fn write_full_sarif(path: &std::path::Path) {
+    let o = eval(&[
+        "--demo",
+        "--format",
+        "sarif",
+        "--sarif-profile",
+        "full",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
 }
 
 #[test]
@@ -34,16 +48,7 @@ fn a_key_whose_keys_get_has_no_rotation_policy_fails() {
     // kv-app-01's key `cmk` rotates; its Keys_Get answer without the policy
     // is a key without one.
     let setup = start(Faults {
-        overrides: vec![Override::new(
-            "/vaults/kv-app-01/keys/cmk",
-            Answer::rewrite(|mut v, _| {
-                v["properties"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("rotationPolicy");
-                v
-            }),
-        )],
+        overrides: vec![no_arm_rotation_policy()],
         ..Faults::default()
     });
     let out = kvaudit(
@@ -175,16 +180,7 @@ fn not_evaluable_results_can_be_accepted_by_waiver_or_gate() {
     assert_eq!(code(&[]), 3);
     assert_eq!(code(&["--not-evaluable", "warn"]), 0);
     let full = dir.path().join("full.sarif");
-    let o = eval(&[
-        "--demo",
-        "--format",
-        "sarif",
-        "--sarif-profile",
-        "full",
-        "--output",
-        full.to_str().unwrap(),
-    ]);
-    assert_eq!(o.code, 1, "{}", o.stderr);
+    write_full_sarif(&full);
     let fs = full.to_str().unwrap();
     assert_eq!(code(&["--baseline", fs, "--not-evaluable", "new"]), 0);
     // With a baseline that lacks them (the GitHub profile), they are new.
@@ -279,18 +275,6 @@ fn the_pr_summary_stays_within_githubs_limits_at_2000_vaults() {
 
 #[test]
 fn the_data_plane_confirms_rotation_policies_when_asked() {
-    let no_arm_policy = || {
-        Override::new(
-            "/vaults/kv-app-01/keys/cmk",
-            Answer::rewrite(|mut v, _| {
-                v["properties"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("rotationPolicy");
-                v
-            }),
-        )
-    };
     let rotation = |setup: &Setup, extra: &[&str]| -> Vec<(String, String)> {
         let out = kvaudit(
             setup,
@@ -304,7 +288,7 @@ fn the_data_plane_confirms_rotation_policies_when_asked() {
     };
     // ARM's answer lacks the policy; the vault's data plane has it (Rotate): it wins.
     let setup = start(Faults {
-        overrides: vec![no_arm_policy()],
+        overrides: vec![no_arm_rotation_policy()],
         ..Faults::default()
     });
     assert_eq!(rotation(&setup, &[])[0].0, "fail");
@@ -331,7 +315,7 @@ fn the_data_plane_confirms_rotation_policies_when_asked() {
     // A refused data plane (a firewall) changes nothing: ARM's answer stands.
     let setup = start(Faults {
         overrides: vec![
-            no_arm_policy(),
+            no_arm_rotation_policy(),
             Override::new(
                 "/dataplane/kv-app-01/",
                 Answer::json(
@@ -349,16 +333,7 @@ fn the_data_plane_confirms_rotation_policies_when_asked() {
 fn a_failing_result_that_turns_not_evaluable_is_not_counted_as_fixed() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full.sarif");
-    let o = eval(&[
-        "--demo",
-        "--format",
-        "sarif",
-        "--sarif-profile",
-        "full",
-        "--output",
-        full.to_str().unwrap(),
-    ]);
-    assert_eq!(o.code, 1, "{}", o.stderr);
+    write_full_sarif(&full);
     // kv-legacy-app fails kv/audit-logging in the demo; now its settings cannot be read.
     let mut inv: Value = serde_json::from_str(kvaudit::demo::DEMO_INVENTORY).unwrap();
     let v = inv["vaults"]

@@ -30,21 +30,6 @@ fn assert_ran(out: &Out, what: &str) {
     );
 }
 
-/// `kvaudit eval ARGS` (no Azure).
-fn eval(args: &[&str]) -> Out {
-    let o = assert_cmd::Command::cargo_bin("kvaudit")
-        .unwrap()
-        .arg("eval")
-        .args(args)
-        .output()
-        .unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 fn json_report(out: &Out) -> Value {
     serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", out.stdout, out.stderr))
@@ -99,16 +84,21 @@ fn scan_with_broken_evidence(answer: Answer) -> (Value, Out) {
     (report, out)
 }
 
+/// The names of a Log Analytics result table's columns.
+fn column_names(table: &Value) -> Vec<String> {
+    table["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Rewrites every row of the result table with `f(column name, value)`.
 fn rows_rewritten(f: fn(&str, Value) -> Value) -> Answer {
     Answer::rewrite(move |mut v, _| {
         let table = &mut v["tables"][0];
-        let cols: Vec<String> = table["columns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap().to_string())
-            .collect();
+        let cols = column_names(table);
         for row in table["rows"].as_array_mut().unwrap() {
             for (i, cell) in row.as_array_mut().unwrap().iter_mut().enumerate() {
                 *cell = f(&cols[i], cell.take());
@@ -124,12 +114,7 @@ const WS_A_VAULTS: [&str; 3] = ["kv-app-01", "kv-data-01", "kv-quiet-01"];
 fn log_analytics_answers_of_the_wrong_shape_are_never_a_pass() {
     let objects = Answer::rewrite(|mut v, _| {
         let table = &mut v["tables"][0];
-        let cols: Vec<String> = table["columns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap().to_string())
-            .collect();
+        let cols = column_names(table);
         for row in table["rows"].as_array_mut().unwrap() {
             let obj: serde_json::Map<String, Value> = cols
                 .iter()

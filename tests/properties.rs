@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use common::*;
 use kvaudit::collect::Window;
-use kvaudit::collect::audit_logs::apply_evidence;
+use kvaudit::collect::audit_logs::{EVIDENCE_COLUMNS, apply_evidence};
 use kvaudit::finding::Status;
 use kvaudit::inventory::{AuditStatus, Inventory};
 use kvaudit::policy::data::PolicyData;
@@ -20,22 +20,8 @@ use kvaudit::policy::{PolicySet, builtin};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const COLUMNS: [&str; 14] = [
-    "kind",
-    "vault",
-    "callerIp",
-    "client",
-    "upn",
-    "appId",
-    "objectId",
-    "count",
-    "challenges",
-    "firstSeen",
-    "lastSeen",
-    "lastUnexplained",
-    "operations",
-    "resultDescription",
-];
+/// The columns the evidence query projects, as the collector reads them.
+const COLUMNS: &[&str] = EVIDENCE_COLUMNS;
 const VAULTS: [&str; 3] = ["kv-p0", "kv-p1", "kv-p2"];
 const WS: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg-monitoring/providers/microsoft.operationalinsights/workspaces/law";
 const REQUEST_RULES: [&str; 2] = ["kv/unauthorized-requests", "kv/forbidden-requests"];

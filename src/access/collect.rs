@@ -129,37 +129,36 @@ pub async fn run(
         match answer {
             Err(e) => {
                 warn!("workspace {ws_id}: {e}");
-                for id in ids {
-                    report.unread.push(Unread {
-                        vault: id.clone(),
-                        reason: format!(
-                            "its workspace {} could not be queried ({e})",
-                            super::vault_name(&ws_id)
-                        ),
-                    });
-                }
+                let ws = super::vault_name(&ws_id);
+                unread_all(
+                    &mut report,
+                    ids,
+                    &format!("its workspace {ws} could not be queried ({e})"),
+                );
             }
             Ok(resp) => {
                 if let Some(p) = resp.problem() {
-                    for id in ids {
-                        report.unread.push(Unread {
-                            vault: id.clone(),
-                            reason: format!("partial answer from workspace {} ({}: {}); counts may be incomplete", super::vault_name(&ws_id), p.code, p.message),
-                        });
-                    }
+                    let ws = super::vault_name(&ws_id);
+                    unread_all(
+                        &mut report,
+                        ids,
+                        &format!(
+                            "partial answer from workspace {ws} ({}: {}); counts may be incomplete",
+                            p.code, p.message
+                        ),
+                    );
                 }
                 report.vaults.extend(ids.iter().cloned());
                 if let Err(problem) = absorb(&mut report, &resp, q.view, allow) {
                     warn!("workspace {ws_id}: {problem}");
-                    for id in ids {
-                        report.unread.push(Unread {
-                            vault: id.clone(),
-                            reason: format!(
-                                "the answer of workspace {} does not match the query ({problem}); nothing of it is shown",
-                                super::vault_name(&ws_id)
-                            ),
-                        });
-                    }
+                    let ws = super::vault_name(&ws_id);
+                    unread_all(
+                        &mut report,
+                        ids,
+                        &format!(
+                            "the answer of workspace {ws} does not match the query ({problem}); nothing of it is shown"
+                        ),
+                    );
                 }
             }
         }
@@ -168,6 +167,14 @@ pub async fn run(
     report.vaults.sort();
     report.unread.sort_by(|a, b| a.vault.cmp(&b.vault));
     Ok(report)
+}
+
+/// Names every vault of a workspace as not read, with the same reason.
+fn unread_all(report: &mut AccessReport, ids: &[String], reason: &str) {
+    report.unread.extend(ids.iter().map(|id| Unread {
+        vault: id.clone(),
+        reason: reason.to_string(),
+    }));
 }
 
 async fn query_workspace(

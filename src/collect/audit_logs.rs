@@ -253,7 +253,7 @@ pub async fn collect(
 const VOLUME_COLUMNS: &[&str] = &["vault", "events", "lastEvent"];
 
 /// The columns the evidence query projects.
-const EVIDENCE_COLUMNS: &[&str] = &[
+pub const EVIDENCE_COLUMNS: &[&str] = &[
     "kind",
     "vault",
     "callerIp",

@@ -288,6 +288,21 @@ pub struct Out {
     pub stderr: String,
 }
 
+/// `kvaudit eval ARGS` (no Azure).
+pub fn eval(args: &[&str]) -> Out {
+    let o = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .arg("eval")
+        .args(args)
+        .output()
+        .unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
 /// Runs `kvaudit SUBCOMMAND --auth cli --arm-endpoint URL --log-analytics-endpoint URL --until UNTIL ARGS`
 /// with the fake `az` first on PATH.
 pub fn kvaudit(setup: &Setup, subcommand: &str, extra: &[&str], envs: &[(&str, &str)]) -> Out {
