@@ -63,13 +63,41 @@ covering(target, event) := sort({i |
 max_examined := 10
 
 ranked(uncovered, target) := sort(array.concat(
-	[[near_rank(i, matching), i] | some i in scoped],
-	[[1, i] | some i in matching; not i in scoped],
+	[[near_rank(i, matched), i] | some i in scoped],
+	[[1, i] | some i in array.slice(outside, 0, max_examined)],
 )) if {
 	scoped := {i | some i in in_scope(target)}
-	matching := {i | some op in uncovered; some i in object.get(index.byOperation, lower(op), [])}
+	ops := sort({lower(op) | some op in uncovered})
+	matched := matched_in_scope(scoped, ops)
+
+	# The first max_examined positions of the matching alerts outside the
+	# scopes are among the first max_examined + count(scoped) of each
+	# operation's (ascending) list: the cost does not grow with the alerts
+	# that match elsewhere.
+	need := max_examined + count(scoped)
+	head := {i | some op in ops; some i in array.slice(object.get(index.byOperation, op, []), 0, need)}
+	outside := sort([i | some i in head; not i in scoped])
 }
 
-near_rank(i, matching) := 0 if i in matching
+# matched_in_scope(scoped, ops): the alerts in scope that match one of ops.
+matched_in_scope(scoped, ops) := {i |
+	some i in scoped
+	some op in ops
+	i in object.get(index.byOperationSet, op, set())
+}
+
+near_rank(i, matched) := 0 if i in matched
 
 else := 2
+
+# ranked_total(uncovered, target): how many alerts `ranked` would list if it
+# were not cut (in scope, or matching an uncovered operation elsewhere),
+# from the index's counts.
+ranked_total(uncovered, target) := (count(scoped) + match_count(ops)) - count(matched_in_scope(scoped, ops)) if {
+	scoped := {i | some i in in_scope(target)}
+	ops := sort({lower(op) | some op in uncovered})
+}
+
+match_count(ops) := n if {
+	n := index.matchCount[concat("|", ops)]
+} else := count({i | some op in ops; some i in object.get(index.byOperation, op, [])})

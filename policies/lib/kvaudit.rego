@@ -464,8 +464,18 @@ alert_index_of(alerts, facts) := {
 	"facts": [facts[a.id] | some a in alerts],
 	"byScope": grouped(scoped),
 	"liveByScope": grouped([pair | some pair in scoped; facts[alerts[pair[1]].id].live]),
-	"byOperation": {op: [i | some i, a in alerts; facts[a.id].matches[op] == true] |
-		some op, _ in data.kvaudit.events.templates
+	"byOperation": by_operation,
+	# byOperationSet: the same positions as sets, for membership tests.
+	"byOperationSet": {op: {i | some i in listed} | some op, listed in by_operation},
+	# matchCount["op1|op2"]: how many alerts match at least one of the
+	# (sorted, lower-case) operations, for every one or two template
+	# operations: a failing vault counts its unexamined alerts without
+	# reading them.
+	"matchCount": {concat("|", ops): count({i | some op in ops; some i in by_operation[op]}) |
+		some a, _ in data.kvaudit.events.templates
+		some b, _ in data.kvaudit.events.templates
+		a <= b
+		ops := sort({a, b})
 	},
 	# "scope operation": the live alerts with that scope whose whole
 	# condition matches that operation on any resource under the scope.
@@ -482,6 +492,9 @@ alert_index_of(alerts, facts) := {
 	"residualLiveByScope": grouped([pair | some pair in scoped; f := facts[alerts[pair[1]].id]; f.live; f.residual != []]),
 } if {
 	scoped := [[sc, i] | some i, a in alerts; some sc in {x | some x in facts[a.id].scopes}]
+	by_operation := {op: [i | some i, a in alerts; facts[a.id].matches[op] == true] |
+		some op, _ in data.kvaudit.events.templates
+	}
 }
 
 # grouped(pairs): {key: [values]} of [key, value] pairs, in one sort.
@@ -623,7 +636,7 @@ examined(uncovered, events, target) := {
 		some j, p in ranked
 		j < data.kvaudit.alerting.max_examined
 	],
-	"notExamined": max([0, count(ranked) - data.kvaudit.alerting.max_examined]),
+	"notExamined": max([0, data.kvaudit.alerting.ranked_total(uncovered, target) - data.kvaudit.alerting.max_examined]),
 } if {
 	ranked := data.kvaudit.alerting.ranked(uncovered, target)
 }

@@ -100,10 +100,13 @@ pub(crate) fn recorded<T>(
     }
 }
 
+/// Why a part no selected rule reads was not collected.
+pub const NOT_READ_BY_SELECTED_RULES: &str = "not collected: no selected rule reads it";
+
 /// What is recorded for a part no selected rule reads.
 pub fn skipped<T>() -> Collected<T> {
     Collected::NotCollected {
-        reason: "not collected: no selected rule reads it".into(),
+        reason: NOT_READ_BY_SELECTED_RULES.into(),
     }
 }
 
@@ -289,7 +292,7 @@ pub async fn collect(
     } else {
         for v in &mut vaults {
             v.audit_logs = crate::inventory::AuditLogs {
-                reason: Some("not collected: no selected rule reads it".into()),
+                reason: Some(NOT_READ_BY_SELECTED_RULES.into()),
                 ..Default::default()
             };
         }

@@ -8,7 +8,7 @@ use regorus::{Engine, Value};
 use std::sync::Arc;
 
 use super::data::PolicyData;
-use super::input::InputBuilder;
+use super::input::{InputBuilder, Parts};
 use super::metadata::RuleMetadata;
 use super::source::PolicyFile;
 pub use super::worker::{Limits, new_engine};
@@ -326,7 +326,7 @@ impl PolicySet {
     /// message (see [`PolicySet::evaluate_resource`]).
     pub fn evaluate(&self, inventory: &Inventory) -> Result<Vec<Finding>, Error> {
         let started = std::time::Instant::now();
-        let mut builder = InputBuilder::new(inventory);
+        let mut builder = InputBuilder::new(inventory, Parts::of(&self.needs()));
         let (base, has_precompute) = self.evaluation_engine()?;
         // Only when a selected rule reads the alerts.
         if self.precompute

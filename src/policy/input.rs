@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use regorus::Value;
 use serde_json::json;
 
+use super::metadata::Input;
 use crate::finding::Resource;
 use crate::inventory::{Collected, Inventory, VaultInventory};
 
@@ -12,6 +13,11 @@ use crate::inventory::{Collected, Inventory, VaultInventory};
 /// `resource`, `vault`, `diagnosticSettings`, `auditLogs`, `subscription`,
 /// `actionGroups`, `workspaces`, `diagnosticCategories`.
 pub struct InputBuilder {
+    /// The per-vault parts the selected rules read; the others get
+    /// `unread`, as `scan` records a part no selected rule reads.
+    parts: Parts,
+    unread: Value,
+    unread_logs: Value,
     subscriptions: BTreeMap<String, Value>,
     action_groups: Value,
     workspaces: Value,
@@ -50,8 +56,45 @@ pub fn subscription_of(id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Which per-vault parts of the inventory go into `input`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub diagnostic_settings: bool,
+    pub audit_logs: bool,
+    pub audit_volume: bool,
+    pub keys: bool,
+    pub secrets: bool,
+    pub api_hits: bool,
+}
+
+impl Parts {
+    /// The parts rules with these declared `inputs` read. A rule sees the
+    /// same input from `eval` on a full inventory as from a `scan` that
+    /// collected only what the selected rules declare.
+    pub fn of(inputs: &std::collections::BTreeSet<Input>) -> Parts {
+        Parts {
+            diagnostic_settings: inputs.contains(&Input::DiagnosticSettings),
+            audit_logs: inputs.contains(&Input::AuditLogs),
+            audit_volume: inputs.contains(&Input::AuditVolume),
+            keys: inputs.contains(&Input::Keys) || inputs.contains(&Input::KeyRotation),
+            secrets: inputs.contains(&Input::Secrets),
+            api_hits: inputs.contains(&Input::ApiHits),
+        }
+    }
+}
+
+/// A part of the inventory as `input` (a regorus value), or the "not
+/// collected" placeholder when no selected rule reads it.
+fn part<T: serde::Serialize>(wanted: bool, value: &T, unread: &Value) -> Value {
+    if wanted {
+        Value::from(serde_json::to_value(value).unwrap_or_default())
+    } else {
+        unread.clone()
+    }
+}
+
 impl InputBuilder {
-    pub fn new(inv: &Inventory) -> InputBuilder {
+    pub fn new(inv: &Inventory, parts: Parts) -> InputBuilder {
         let mut subscriptions = BTreeMap::new();
         let mut by_id = serde_json::Map::new();
         let mut ag_errors = Vec::new();
@@ -109,6 +152,17 @@ impl InputBuilder {
             .map(|w| (norm_id(&w.id), serde_json::to_value(w).unwrap_or_default()))
             .collect();
         InputBuilder {
+            parts,
+            unread: Value::from(
+                serde_json::to_value(crate::collect::skipped::<()>()).unwrap_or_default(),
+            ),
+            unread_logs: Value::from(
+                serde_json::to_value(crate::inventory::AuditLogs {
+                    reason: Some(crate::collect::NOT_READ_BY_SELECTED_RULES.into()),
+                    ..Default::default()
+                })
+                .unwrap_or_default(),
+            ),
             subscriptions,
             action_groups: Value::from(action_groups),
             workspaces: Value::from(json!({ "byId": workspaces })),
@@ -205,30 +259,19 @@ impl InputBuilder {
             "vault",
             Value::from(serde_json::to_value(&v.vault).unwrap_or_default()),
         );
+        let (p, unread) = (self.parts, &self.unread);
         put(
             "diagnosticSettings",
-            Value::from(serde_json::to_value(&v.diagnostic_settings).unwrap_or_default()),
+            part(p.diagnostic_settings, &v.diagnostic_settings, unread),
         );
         put(
             "auditLogs",
-            Value::from(serde_json::to_value(&v.audit_logs).unwrap_or_default()),
+            part(p.audit_logs, &v.audit_logs, &self.unread_logs),
         );
-        put(
-            "keys",
-            Value::from(serde_json::to_value(&v.keys).unwrap_or_default()),
-        );
-        put(
-            "secrets",
-            Value::from(serde_json::to_value(&v.secrets).unwrap_or_default()),
-        );
-        put(
-            "apiHits",
-            Value::from(serde_json::to_value(&v.api_hits).unwrap_or_default()),
-        );
-        put(
-            "auditVolume",
-            Value::from(serde_json::to_value(&v.audit_volume).unwrap_or_default()),
-        );
+        put("keys", part(p.keys, &v.keys, unread));
+        put("secrets", part(p.secrets, &v.secrets, unread));
+        put("apiHits", part(p.api_hits, &v.api_hits, unread));
+        put("auditVolume", part(p.audit_volume, &v.audit_volume, unread));
         put("subscription", subscription);
         put("actionGroups", self.action_groups.clone());
         put("workspaces", self.workspaces.clone());
