@@ -319,6 +319,14 @@ pub struct OutputArgs {
     /// Colour in the table: auto (when standard output is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// The table's blocks: one per rule ("fails on 7 of 8 vaults") or one per vault.
+    #[arg(long, value_enum, default_value_t = kvaudit::report::table::GroupBy::Rule)]
+    pub group_by: kvaudit::report::table::GroupBy,
+
+    /// The table shows only the summary and the failing results.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

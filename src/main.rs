@@ -65,7 +65,7 @@ fn main() {
         .init();
 
     let result = match &cli.command {
-        Command::Eval(args) => commands::eval::run(args),
+        Command::Eval(args) => commands::eval::run(args, cli.verbose),
         Command::Scan(args) => commands::scan::run(args, cli.verbose),
         Command::Access(args) => commands::access::run_access(args, cli.verbose),
         Command::Policy(PolicyCommand::List { policies, format }) => {

@@ -21,6 +21,29 @@ pub struct Gate {
     pub gating: usize,
 }
 
+impl Gate {
+    /// The gate's outcome as a sentence (no symbols): "gate failed: 3
+    /// failing result(s) at or above high", for the reports' first line.
+    pub fn outcome(&self, not_evaluable: usize) -> String {
+        let threshold = format!(
+            "{}at or above {}",
+            if self.only_new {
+                "new since the baseline and "
+            } else {
+                ""
+            },
+            self.fail_on.as_str()
+        );
+        match self.exit_code {
+            1 => format!("gate failed: {} failing result(s) {threshold}", self.gating),
+            3 => format!(
+                "{not_evaluable} check(s) could not be evaluated; nothing failed {threshold}"
+            ),
+            _ => format!("gate passed: nothing failed {threshold}"),
+        }
+    }
+}
+
 /// What triage did, for the reports.
 #[derive(Debug, Clone)]
 pub struct Triage {

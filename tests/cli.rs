@@ -76,10 +76,13 @@ fn demo_prints_findings_and_exits_1() {
     }
     // No colour codes when stdout is not a terminal.
     assert!(!r.stdout.contains('\u{1b}'));
-    let last = r.stdout.lines().last().unwrap();
+    // The summary comes first: the gate's outcome, then the counts.
+    let mut lines = r.stdout.lines();
+    assert!(lines.next().unwrap().starts_with("kvaudit: gate failed"));
+    let counts = lines.next().unwrap();
     assert!(
-        last.contains("failing") && last.contains("not evaluable") && last.contains("passed"),
-        "{last}"
+        counts.contains("failing") && counts.contains("not evaluable") && counts.contains("passed"),
+        "{counts}"
     );
 }
 

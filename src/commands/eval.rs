@@ -10,7 +10,7 @@ use kvaudit::finding::Summary;
 use kvaudit::inventory::Inventory;
 use kvaudit::report::{self, Report};
 
-pub fn run(args: &EvalArgs) -> Result<i32> {
+pub fn run(args: &EvalArgs, verbose: u8) -> Result<i32> {
     let loading = Utc::now();
     let (inventory, origin) = if args.demo {
         (kvaudit::demo::inventory()?, "demo".to_string())
@@ -40,7 +40,7 @@ pub fn run(args: &EvalArgs) -> Result<i32> {
     );
     let set = super::compile(&args.policies)?;
     info!(rules = set.rules().len(), "policies compiled");
-    evaluate_and_report(&set, inventory, &origin, &args.output)
+    evaluate_and_report(&set, inventory, &origin, &args.output, verbose)
 }
 
 /// Shared by `eval` and (later) `scan`: evaluate, render, write, pick the exit code.
@@ -49,6 +49,7 @@ pub fn evaluate_and_report(
     inventory: Inventory,
     origin: &str,
     out: &crate::cli::OutputArgs,
+    verbose: u8,
 ) -> Result<i32> {
     // Read waivers and baseline first: a bad one must not cost an evaluation.
     let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
@@ -114,6 +115,12 @@ pub fn evaluate_and_report(
         baseline_used: triaged.baseline_used,
         benchmark: set.benchmark().map(str::to_string),
         gate: triaged.gate,
+        view: report::table::View {
+            width: report::table::View::width_for(out.output.is_none()),
+            group_by: out.group_by,
+            quiet: out.quiet,
+            details: verbose > 0,
+        },
     };
     if out.format == report::Format::Sarif
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS

@@ -167,26 +167,15 @@ pub fn render(report: &Report) -> String {
     };
     // The heading states the gate's outcome, the line below it the counts.
     let g = &report.gate;
-    let threshold = format!(
-        "{}at or above {}",
-        if g.only_new {
-            "new since the baseline and "
-        } else {
-            ""
+    let heading = format!(
+        "{} kvaudit: {}",
+        match g.exit_code {
+            1 => "❌",
+            3 => "⚠️",
+            _ => "✅",
         },
-        g.fail_on.as_str()
+        g.outcome(s.not_evaluable)
     );
-    let heading = match g.exit_code {
-        1 => format!(
-            "❌ kvaudit: gate failed: {} failing result(s) {threshold}",
-            g.gating
-        ),
-        3 => format!(
-            "⚠️ kvaudit: {} check(s) could not be evaluated; nothing failed {threshold}",
-            s.not_evaluable
-        ),
-        _ => format!("✅ kvaudit: gate passed: nothing failed {threshold}"),
-    };
     let extra = match (report.baseline_used, report.waivers_used) {
         (true, true) => format!(" ({} new), {} waived", s.new, s.waived),
         (true, false) => format!(" ({} new)", s.new),

@@ -53,6 +53,8 @@ pub struct Report<'a> {
     pub benchmark: Option<String>,
     /// The gate this run applies (`--fail-on`, `--fail-on-new`) and its outcome.
     pub gate: Gate,
+    /// The terminal view's layout.
+    pub view: table::View,
 }
 
 pub use crate::triage::Gate;
