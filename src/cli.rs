@@ -50,11 +50,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Inventory JSON file to evaluate (`-` reads standard input). See docs/inventory.md.
-    #[arg(
-        value_name = "INVENTORY",
-        required_unless_present = "demo",
-        conflicts_with = "demo"
-    )]
+    #[arg(value_name = "INVENTORY", conflicts_with = "demo")]
     pub inventory: Option<PathBuf>,
 
     /// Evaluate the demo tenant built into kvaudit (no Azure account needed).
@@ -275,13 +271,23 @@ pub struct PolicyArgs {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Report format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Report format; several (comma-separated or repeated, e.g. table,sarif,markdown) need --output-dir.
+    #[arg(
+        long,
+        short = 'f',
+        value_enum,
+        value_delimiter = ',',
+        default_value = "table"
+    )]
+    pub format: Vec<Format>,
 
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Write the report to FILE instead of standard output (its directory is created).
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+
+    /// Write each --format to DIR/kvaudit.{txt,json,sarif,md,html} (created), from one evaluation.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 
     /// Exit 1 only for failing results of at least this severity.
     #[arg(long, value_enum, default_value_t = Severity::Low)]

@@ -19,6 +19,10 @@ pub enum Error {
         "{origin}: inventory schemaVersion {found} is not supported (this kvaudit reads schemaVersion 1 and 2); re-collect it with `kvaudit scan --save-inventory`"
     )]
     InventoryVersion { origin: String, found: String },
+    #[error(
+        "{origin}: this is a SARIF log (a report), not an inventory; evaluate the inventory it came from (`kvaudit scan --save-inventory FILE`), or pass the SARIF as --baseline"
+    )]
+    SarifNotInventory { origin: String },
     #[error("{origin}: {location}: {message}")]
     InventoryContent {
         origin: String,

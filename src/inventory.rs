@@ -257,6 +257,9 @@ impl Inventory {
         #[serde(rename_all = "camelCase")]
         struct Probe {
             schema_version: Option<serde_json::Value>,
+            // A SARIF log has `version` 2.1.0 and `runs`.
+            runs: Option<serde::de::IgnoredAny>,
+            version: Option<serde_json::Value>,
         }
         let probe: Probe = serde_json::from_str(text).map_err(|e| Error::Inventory {
             origin: origin.to_string(),
@@ -264,6 +267,14 @@ impl Inventory {
             column: e.column(),
             message: strip_position(&e.to_string()),
         })?;
+        if probe.schema_version.is_none()
+            && probe.runs.is_some()
+            && probe.version.as_ref().and_then(|v| v.as_str()) == Some("2.1.0")
+        {
+            return Err(Error::SarifNotInventory {
+                origin: origin.to_string(),
+            });
+        }
         match probe.schema_version {
             Some(serde_json::Value::Number(n))
                 if n.as_u64()

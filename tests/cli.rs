@@ -945,3 +945,71 @@ fn version_names_the_commit() {
         format!("kvaudit {} ({head})", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn one_run_writes_several_formats_into_an_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("reports/nested");
+    let r = run(&[
+        "eval",
+        "--demo",
+        "--format",
+        "table,sarif",
+        "--format",
+        "markdown,json",
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    for name in ["kvaudit.txt", "kvaudit.sarif", "kvaudit.md", "kvaudit.json"] {
+        assert!(
+            r.stderr
+                .contains(&format!("wrote {}", out_dir.join(name).display())),
+            "{}",
+            r.stderr
+        );
+    }
+    // Each file is what the single-format run writes.
+    let read = |name: &str| std::fs::read_to_string(out_dir.join(name)).unwrap();
+    assert_eq!(read("kvaudit.txt"), run(&["eval", "--demo"]).stdout);
+    let one_json: Value =
+        serde_json::from_str(&run(&["eval", "--demo", "-f", "json"]).stdout).unwrap();
+    let json: Value = serde_json::from_str(&read("kvaudit.json")).unwrap();
+    assert_eq!(json["findings"], one_json["findings"]);
+    let sarif: Value = serde_json::from_str(&read("kvaudit.sarif")).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        json["summary"]["fail"].as_u64().unwrap() as usize
+    );
+    assert!(read("kvaudit.md").starts_with("## ❌ kvaudit: gate failed"));
+
+    // Several formats without a directory, or both --output and
+    // --output-dir, are one-line errors before anything is evaluated.
+    let r = run(&["eval", "--demo", "-f", "table,json"]);
+    assert_one_line_error(&r, &["--format table,json", "--output-dir"]);
+    // --output creates its directory.
+    let file = dir.path().join("a/b/report.json");
+    let r = run(&["eval", "--demo", "-f", "json", "-o", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(file.exists());
+}
+
+#[test]
+fn eval_without_input_and_a_sarif_given_as_inventory_say_what_to_do() {
+    let r = run(&["eval"]);
+    assert_one_line_error(&r, &["no inventory given", "--demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("k.sarif");
+    let r = run(&[
+        "eval",
+        "--demo",
+        "-f",
+        "sarif",
+        "-o",
+        sarif.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    let r = run(&["eval", sarif.to_str().unwrap()]);
+    assert_one_line_error(&r, &["k.sarif", "SARIF log", "--baseline"]);
+}

@@ -18,7 +18,7 @@ pub fn run(args: &EvalArgs, verbose: u8) -> Result<i32> {
         let path = args
             .inventory
             .as_ref()
-            .context("an INVENTORY file or --demo is required")?;
+            .context("no inventory given: pass an INVENTORY file (from `kvaudit scan --save-inventory`), `-` for standard input, or --demo for the built-in demo tenant")?;
         if path.as_os_str() == "-" {
             let mut text = String::new();
             std::io::stdin()
@@ -51,7 +51,9 @@ pub fn evaluate_and_report(
     out: &crate::cli::OutputArgs,
     verbose: u8,
 ) -> Result<i32> {
-    // Read waivers and baseline first: a bad one must not cost an evaluation.
+    // Where each report goes, and waivers and baseline, first: a bad one
+    // must not cost an evaluation.
+    let destinations = destinations(out)?;
     let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
     let waivers = match &out.waivers {
         Some(p) => Some((
@@ -98,7 +100,7 @@ pub fn evaluate_and_report(
     let generated_at = inventory.generated_at.clone();
     // The findings are all the reports need; free the inventory before rendering.
     drop(inventory);
-    let report = Report {
+    let mut report = Report {
         summary: Summary::of(&findings, vaults, set.rules().len()),
         findings: &findings,
         rules: set.rules(),
@@ -122,7 +124,7 @@ pub fn evaluate_and_report(
             details: verbose > 0,
         },
     };
-    if out.format == report::Format::Sarif
+    if out.format.contains(&report::Format::Sarif)
         && report.summary.fail > report::sarif::GITHUB_MAX_RESULTS
     {
         tracing::warn!(
@@ -131,16 +133,28 @@ pub fn evaluate_and_report(
             report::sarif::GITHUB_MAX_RESULTS
         );
     }
-    let color = super::use_color(out.color, out.output.is_some());
-    let rendered = Utc::now();
-    super::emit_with(out.output.as_deref(), |w| {
-        report::write(out.format, &report, color, w)
-    })?;
-    info!(
-        ms = (Utc::now() - rendered).num_milliseconds(),
-        "report written"
-    );
-    if out.format == report::Format::Markdown
+    for (format, path) in &destinations {
+        let color = super::use_color(out.color, path.is_some());
+        report.view.width = report::table::View::width_for(path.is_none());
+        let rendered = Utc::now();
+        super::emit_with(path.as_deref(), |w| {
+            report::write(*format, &report, color, w)
+        })?;
+        info!(
+            ms = (Utc::now() - rendered).num_milliseconds(),
+            "{format:?} report written"
+        );
+        if let Some(p) = path {
+            eprintln!(
+                "kvaudit: wrote {} ({} failing, {} not evaluable, {} passed)",
+                p.display(),
+                report.summary.fail,
+                report.summary.not_evaluable,
+                report.summary.pass
+            );
+        }
+    }
+    if out.format.contains(&report::Format::Markdown)
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
     {
         // In GitHub Actions the markdown summary also lands on the job's page.
@@ -158,14 +172,52 @@ pub fn evaluate_and_report(
                 )
             })?;
     }
-    if let Some(p) = &out.output {
-        eprintln!(
-            "kvaudit: wrote {} ({} failing, {} not evaluable, {} passed)",
-            p.display(),
-            report.summary.fail,
-            report.summary.not_evaluable,
-            report.summary.pass
-        );
-    }
     Ok(report.gate.exit_code)
+}
+
+/// Each requested format with its file (`None`: standard output). Several
+/// formats need `--output-dir`; directories are created here, before the
+/// evaluation, so a path that cannot be written costs nothing.
+fn destinations(
+    out: &crate::cli::OutputArgs,
+) -> Result<Vec<(report::Format, Option<std::path::PathBuf>)>> {
+    let mut formats: Vec<report::Format> = Vec::new();
+    for f in &out.format {
+        if !formats.contains(f) {
+            formats.push(*f);
+        }
+    }
+    let create = |dir: &std::path::Path| {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the directory", dir.display()))
+    };
+    match (&out.output, &out.output_dir) {
+        (_, Some(dir)) => {
+            create(dir)?;
+            Ok(formats
+                .into_iter()
+                .map(|f| (f, Some(dir.join(f.file_name()))))
+                .collect())
+        }
+        (output, None) => {
+            if formats.len() > 1 {
+                anyhow::bail!(
+                    "--format {}: several formats need --output-dir DIR (one file each)",
+                    out.format
+                        .iter()
+                        .map(|f| format!("{f:?}").to_ascii_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+            }
+            if let Some(parent) = output
+                .as_deref()
+                .and_then(|p| p.parent())
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                create(parent)?;
+            }
+            Ok(formats.into_iter().map(|f| (f, output.clone())).collect())
+        }
+    }
 }

@@ -23,6 +23,18 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The file name of this format under `--output-dir`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Table => "kvaudit.txt",
+            Format::Json => "kvaudit.json",
+            Format::Sarif => "kvaudit.sarif",
+            Format::Markdown => "kvaudit.md",
+        }
+    }
+}
+
 /// Everything a reporter needs.
 pub struct Report<'a> {
     pub findings: &'a [Finding],
