@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect the inventory from Azure (ARM and Log Analytics), then evaluate it.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Evaluate an inventory file (from `scan --save-inventory`, or hand-written) against the policies.
     Eval(EvalArgs),
     /// Who accessed the vaults: callers (default), --failures, or --events (the audit trail).
