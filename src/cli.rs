@@ -42,9 +42,33 @@ pub enum Command {
     Eval(EvalArgs),
     /// Who accessed the vaults: callers (default), --failures, or --events (the audit trail).
     Access(AccessArgs),
+    /// Write a reviewable az CLI script that fixes the failing results, with real names (runs nothing).
+    Fix(FixArgs),
     /// List or test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Inventory JSON file (`-` reads standard input).
+    #[arg(value_name = "INVENTORY", conflicts_with = "demo")]
+    pub inventory: Option<PathBuf>,
+
+    /// Use the demo tenant built into kvaudit.
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+
+    /// Waivers (YAML): waived results get no fix.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// Write the script to FILE instead of standard output (its directory is created).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -156,6 +156,10 @@ pub struct Finding {
     /// Against `--baseline`: new, updated or unchanged (failing results only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,
+    /// The rule's remediation filled in with this resource's names (failing
+    /// results of rules that have one; see [`crate::remediation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::remediation::Fix>,
 }
 
 impl Finding {

@@ -3,7 +3,7 @@
 //!
 //! The data flows through the modules in this order: [`azure`] (shapes and
 //! clients) → [`inventory`] (the collected document) → [`policy`] (Rego rules
-//! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) → [`triage`] (waivers, baseline, gate) →
+//! evaluated by regorus) → [`finding`] (pass / fail / not evaluable) → [`remediation`] (fixes with real names) → [`triage`] (waivers, baseline, gate) →
 //! [`report`] (table, JSON, markdown, SARIF).
 pub mod access;
 pub mod azure;
@@ -15,6 +15,7 @@ pub mod finding;
 pub mod inventory;
 pub mod kql;
 pub mod policy;
+pub mod remediation;
 pub mod report;
 pub mod text;
 pub mod triage;

@@ -66,6 +66,7 @@ fn main() {
 
     let result = match &cli.command {
         Command::Eval(args) => commands::eval::run(args, cli.verbose),
+        Command::Fix(args) => commands::fix::run(args),
         Command::Scan(args) => commands::scan::run(args, cli.verbose),
         Command::Access(args) => commands::access::run_access(args, cli.verbose),
         Command::Policy(PolicyCommand::List { policies, format }) => {

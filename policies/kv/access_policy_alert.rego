@@ -71,6 +71,7 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log", "access-control"],
 	"inputs": ["activityLogAlerts"],
+	"fix": {"az": "az monitor activity-log alert create --name kv-access-policy-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and operationName=Microsoft.KeyVault/vaults/accessPolicies/write' --action-group {actionGroupId}"},
 }
 
 operations := ["Microsoft.KeyVault/vaults/accessPolicies/write"]

@@ -75,6 +75,7 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log"],
 	"inputs": ["activityLogAlerts"],
+	"fix": {"az": "az monitor activity-log alert create --name kv-admin-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and resourceType=Microsoft.KeyVault/vaults' --action-group {actionGroupId}"},
 }
 
 operations := ["Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults/delete"]

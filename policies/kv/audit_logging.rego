@@ -67,6 +67,7 @@ metadata := {
 	"azurePolicy": ["cf820ca0-f99e-4f3e-84fb-66e913812d21"],
 	"tags": ["logging", "audit"],
 	"inputs": ["diagnosticSettings"],
+	"fix": {"az": "az monitor diagnostic-settings create --name kv-audit --resource {vaultId} --workspace {workspaceId} --export-to-resource-specific true --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true},{\"categoryGroup\":\"allLogs\",\"enabled\":true}]'"},
 }
 
 # Strict mode (CIS v3.0+): both category groups in one setting with a destination.

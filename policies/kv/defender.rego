@@ -52,6 +52,7 @@ metadata := {
 	"azurePolicy": ["0e6763cc-5078-4e64-889d-ff4d9a839047"],
 	"tags": ["threat-detection", "defender"],
 	"inputs": ["pricings"],
+	"fix": {"az": "az security pricing create --name KeyVaults --tier Standard --subscription {subscriptionId}"},
 }
 
 pricings := input.subscription.pricings

@@ -57,6 +57,10 @@ metadata := {
 	"azurePolicy": ["55615ac9-af46-4a59-874e-391cc3dfb490"],
 	"tags": ["network", "firewall"],
 	"inputs": [],
+	"fix": {"az": concat("\n", [
+		"# first allow the vault's clients: az keyvault network-rule add --name VAULT --ip-address RANGE",
+		"az keyvault update --name {vault} --resource-group {resourceGroup} --subscription {subscriptionId} --default-action Deny --bypass AzureServices",
+	])},
 }
 
 acls := object.get(input.vault, ["properties", "networkAcls"], null)

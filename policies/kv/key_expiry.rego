@@ -58,6 +58,7 @@ metadata := {
 	"azurePolicy": ["152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0"],
 	"tags": ["lifecycle", "keys"],
 	"inputs": ["keys"],
+	"fix": {"az": "az keyvault key set-attributes --vault-name {vault} --name {item} --subscription {subscriptionId} --expires \"$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)\""},
 }
 
 listed := input.keys

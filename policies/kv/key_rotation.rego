@@ -65,6 +65,7 @@ metadata := {
 	"azurePolicy": ["d8cf8476-a2ec-4916-896e-992351803c44"],
 	"tags": ["lifecycle", "keys", "rotation"],
 	"inputs": ["keys", "keyRotation"],
+	"fix": {"az": "az keyvault key rotation-policy update --vault-name {vault} --name {item} --subscription {subscriptionId} --value '{\"lifetimeActions\":[{\"trigger\":{\"timeAfterCreate\":\"P90D\"},\"action\":{\"type\":\"Rotate\"}}],\"attributes\":{\"expiryTime\":\"P1Y\"}}'"},
 }
 
 listed := input.keys

@@ -72,6 +72,7 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log", "logging"],
 	"inputs": ["activityLogAlerts"],
+	"fix": {"az": "az monitor activity-log alert create --name kv-diagnostic-settings-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and resourceType=Microsoft.Insights/diagnosticSettings' --action-group {actionGroupId}"},
 }
 
 operations := ["Microsoft.Insights/diagnosticSettings/write", "Microsoft.Insights/diagnosticSettings/delete"]

@@ -73,6 +73,10 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["logging", "audit-logs"],
 	"inputs": ["diagnosticSettings", "auditVolume", "apiHits"],
+	"fix": {"az": concat("\n", [
+		"# where does the AuditEvent setting send the logs? recreate it if the workspace is wrong or gone",
+		"az monitor diagnostic-settings list --resource {vaultId} --query '[].{name:name, workspace:workspaceId, type:logAnalyticsDestinationType}'",
+	])},
 }
 
 volume := input.auditVolume

@@ -58,6 +58,7 @@ metadata := {
 	"azurePolicy": ["a6abeaec-4d90-4a02-805f-6b26c4d3fbe9"],
 	"tags": ["network", "private-link"],
 	"inputs": [],
+	"fix": {"az": "az network private-endpoint create --name pe-{vault} --resource-group {resourceGroup} --subscription {subscriptionId} --vnet-name {vnet} --subnet {subnet} --group-id vault --connection-name pe-{vault} --private-connection-resource-id {vaultId}"},
 }
 
 connections := [c | some c in lib.list(object.get(input.vault, ["properties", "privateEndpointConnections"], [])); is_object(c)]

@@ -56,6 +56,10 @@ metadata := {
 	"azurePolicy": ["405c5871-3e91-4644-8a63-58e19d68ff5b"],
 	"tags": ["network"],
 	"inputs": [],
+	"fix": {"az": concat("\n", [
+		"# give the vault's clients a private endpoint first (kv/private-endpoint)",
+		"az keyvault update --name {vault} --resource-group {resourceGroup} --subscription {subscriptionId} --public-network-access Disabled",
+	])},
 }
 
 setting := object.get(input.vault, ["properties", "publicNetworkAccess"], null)

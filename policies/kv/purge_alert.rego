@@ -73,6 +73,7 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log", "recoverability"],
 	"inputs": ["activityLogAlerts"],
+	"fix": {"az": "az monitor activity-log alert create --name kv-purge --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and operationName=Microsoft.KeyVault/locations/deletedVaults/purge/action' --action-group {actionGroupId}"},
 }
 
 operations := ["Microsoft.KeyVault/locations/deletedVaults/purge/action"]

@@ -55,6 +55,7 @@ metadata := {
 	"azurePolicy": ["0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"],
 	"tags": ["data-protection", "recoverability"],
 	"inputs": [],
+	"fix": {"az": "az keyvault update --name {vault} --resource-group {resourceGroup} --subscription {subscriptionId} --enable-purge-protection true"},
 }
 
 setting := object.get(input.vault, ["properties", "enablePurgeProtection"], null)

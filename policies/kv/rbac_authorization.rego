@@ -60,6 +60,10 @@ metadata := {
 	"azurePolicy": ["12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5"],
 	"tags": ["access-control", "rbac"],
 	"inputs": [],
+	"fix": {"az": concat("\n", [
+		"# first give each identity of the access policies an equivalent role (az role assignment create --scope VAULT_ID)",
+		"az keyvault update --name {vault} --resource-group {resourceGroup} --subscription {subscriptionId} --enable-rbac-authorization true",
+	])},
 }
 
 setting := object.get(input.vault, ["properties", "enableRbacAuthorization"], null)

@@ -58,6 +58,7 @@ metadata := {
 	"azurePolicy": ["98728c90-32c7-4049-8429-847dc0f4fe37"],
 	"tags": ["lifecycle", "secrets"],
 	"inputs": ["secrets"],
+	"fix": {"az": "az keyvault secret set-attributes --vault-name {vault} --name {item} --subscription {subscriptionId} --expires \"$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)\""},
 }
 
 listed := input.secrets

@@ -56,6 +56,10 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["data-protection", "recoverability"],
 	"inputs": [],
+	"fix": {"az": concat("\n", [
+		"# the retention of an existing vault is fixed: create a new vault with a longer one and move the objects",
+		"az keyvault create --name {newVault} --resource-group {resourceGroup} --subscription {subscriptionId} --location {location} --retention-days 90 --enable-purge-protection true",
+	])},
 }
 
 minimum := object.get(data.config, "softDeleteRetentionMinDays", 90)

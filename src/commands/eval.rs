@@ -11,13 +11,19 @@ use kvaudit::inventory::Inventory;
 use kvaudit::report::{self, Report};
 
 pub fn run(args: &EvalArgs, verbose: u8) -> Result<i32> {
+    let (inventory, origin) = load(args.inventory.as_deref(), args.demo)?;
+    let set = super::compile(&args.policies)?;
+    info!(rules = set.rules().len(), "policies compiled");
+    evaluate_and_report(&set, inventory, &origin, &args.output, verbose)
+}
+
+/// The inventory of `path` (`-`: standard input) or the demo, and where it came from.
+pub fn load(path: Option<&std::path::Path>, demo: bool) -> Result<(Inventory, String)> {
     let loading = Utc::now();
-    let (inventory, origin) = if args.demo {
+    let (inventory, origin) = if demo {
         (kvaudit::demo::inventory()?, "demo".to_string())
     } else {
-        let path = args
-            .inventory
-            .as_ref()
+        let path = path
             .context("no inventory given: pass an INVENTORY file (from `kvaudit scan --save-inventory`), `-` for standard input, or --demo for the built-in demo tenant")?;
         if path.as_os_str() == "-" {
             let mut text = String::new();
@@ -38,9 +44,7 @@ pub fn run(args: &EvalArgs, verbose: u8) -> Result<i32> {
         ms = (Utc::now() - loading).num_milliseconds(),
         "inventory loaded from {origin}"
     );
-    let set = super::compile(&args.policies)?;
-    info!(rules = set.rules().len(), "policies compiled");
-    evaluate_and_report(&set, inventory, &origin, &args.output, verbose)
+    Ok((inventory, origin))
 }
 
 /// Shared by `eval` and (later) `scan`: evaluate, render, write, pick the exit code.
@@ -68,6 +72,7 @@ pub fn evaluate_and_report(
     };
     let started = Utc::now();
     let mut findings = set.evaluate(&inventory)?;
+    kvaudit::remediation::apply(&mut findings, set.rules(), &inventory);
     let finished = Utc::now();
     let triaged = kvaudit::triage::triage(
         &mut findings,

@@ -1,6 +1,7 @@
 //! One module per subcommand: glue between the CLI and the library.
 pub mod access;
 pub mod eval;
+pub mod fix;
 pub mod policy;
 pub mod scan;
 

@@ -541,6 +541,7 @@ impl PolicySet {
             variant: None,
             waiver: None,
             baseline_state: None,
+            fix: None,
         }
     }
 
@@ -609,6 +610,7 @@ impl PolicySet {
                     evidence: None,
                     waiver: None,
                     baseline_state: None,
+                fix: None,
                 });
             }
         }
@@ -685,6 +687,7 @@ impl PolicySet {
                 evidence,
                 waiver: None,
                 baseline_state: None,
+                fix: None,
             });
         }
         let mine = &out[before..];
@@ -701,6 +704,7 @@ impl PolicySet {
                 evidence: None,
                 waiver: None,
                 baseline_state: None,
+                fix: None,
             });
         } else if mine.iter().any(|f| f.status == Status::Pass)
             && mine.iter().any(|f| f.status != Status::Pass)

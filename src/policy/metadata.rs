@@ -41,6 +41,18 @@ pub struct RuleMetadata {
     pub azure_policy: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The remediation as commands with placeholders kvaudit fills in from
+    /// the inventory for each failing result (see [`crate::remediation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<FixTemplate>,
+}
+
+/// `metadata.fix`: an az CLI command template (see docs/policies.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FixTemplate {
+    /// One or more az CLI commands, placeholders such as `{vault}` unquoted.
+    pub az: String,
 }
 
 /// One control id, several, or one per variant of the rule's results (a

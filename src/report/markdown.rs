@@ -51,6 +51,9 @@ impl Budget {
 
 /// One section: a collapsible block per rule (most severe first, then by
 /// id), each with its results as a table and, for failing ones, the fix once.
+/// Distinct fix commands shown per rule (the rest: `kvaudit fix`).
+const MAX_FIX_COMMANDS: usize = 3;
+
 fn section(
     out: &mut String,
     budget: &mut Budget,
@@ -92,7 +95,31 @@ fn section(
                 String::new()
             },
         );
-        let fix = if failing {
+        // The filled-in commands (a few distinct ones), else the rule's
+        // one-line remediation.
+        let mut commands: Vec<&str> = Vec::new();
+        for f in items.iter().filter(|_| failing) {
+            if let Some(fix) = &f.fix
+                && !commands.contains(&fix.az.as_str())
+            {
+                commands.push(&fix.az);
+            }
+        }
+        let fix = if !commands.is_empty() {
+            let shown = &commands[..commands.len().min(MAX_FIX_COMMANDS)];
+            let body = shown.join("\n");
+            // A fence longer than any run of backticks in the commands.
+            let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest.max(2) + 1);
+            format!(
+                "Fix{} (review before running; `kvaudit fix` writes every command):\n\n{fence}sh\n{body}\n{fence}\n\n",
+                if commands.len() > shown.len() {
+                    format!(", {} of {} commands", shown.len(), commands.len())
+                } else {
+                    String::new()
+                }
+            )
+        } else if failing {
             rule.and_then(|r| {
                 r.metadata
                     .help

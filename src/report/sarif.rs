@@ -199,6 +199,10 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
         // The control ids of the `--benchmark` this result answers.
         props.insert("benchmarkControls".to_string(), json!(c));
     }
+    if let Some(fix) = &f.fix {
+        // The remediation with this resource's names (az CLI).
+        props.insert("fix".to_string(), json!(fix.az));
+    }
     // The evidence itself stays in the JSON report: GitHub ignores result
     // properties, and with it a large tenant's SARIF grows past upload limits.
     let mut r = SarifResult::builder()
