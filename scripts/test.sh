@@ -70,6 +70,13 @@ fi
 "$tools/venv/bin/actionlint" .github/workflows/*.yml
 "$tools/venv/bin/python" scripts/check_ci_yaml.py
 
+step "chromium (Debian) for the HTML report's browser test (tests/html.rs)"
+if ! command -v "${KVAUDIT_CHROMIUM:-chromium}" >/dev/null; then
+  sudo=$([[ $EUID -eq 0 ]] || echo sudo)
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null
+fi
+"${KVAUDIT_CHROMIUM:-chromium}" --version
+
 step "KQL engines (duckdb-kql from PyPI, Kusto language service from npm) and the audit query"
 eval "$(bash scripts/kql-tools.sh)"
 export KVAUDIT_KQL_NODE_MODULES

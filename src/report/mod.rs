@@ -1,4 +1,5 @@
 //! Reporters: pure functions from findings to text. One format, one module.
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod rules_doc;
@@ -21,6 +22,8 @@ pub enum Format {
     Sarif,
     /// A short summary for pull requests and job summaries.
     Markdown,
+    /// One self-contained HTML file for reviews and audits (no script, opens offline).
+    Html,
 }
 
 impl Format {
@@ -31,6 +34,7 @@ impl Format {
             Format::Json => "kvaudit.json",
             Format::Sarif => "kvaudit.sarif",
             Format::Markdown => "kvaudit.md",
+            Format::Html => "kvaudit.html",
         }
     }
 }
@@ -203,6 +207,7 @@ pub fn render(format: Format, report: &Report, color: bool) -> String {
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
     }
 }
 
