@@ -165,20 +165,20 @@ pub struct AccessArgs {
     #[arg(long)]
     pub events: bool,
 
-    /// Events view: at most N events.
-    #[arg(long, default_value_t = 100, value_name = "N", requires = "events")]
-    pub limit: u32,
+    /// At most N rows (events: newest first; callers and failures: the first N shown).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
 
-    /// Events view: only this operation (e.g. SecretGet).
-    #[arg(long, value_name = "NAME", requires = "events")]
+    /// Only this operation (e.g. SecretGet): events and failures, and callers that performed it.
+    #[arg(long, value_name = "NAME")]
     pub operation: Option<String>,
 
-    /// Events view: only this caller (UPN, app id, object id or IP).
-    #[arg(long, value_name = "WHO", requires = "events")]
+    /// Only this caller, as the table shows it (a UPN, `app <id>`, `object <id>`, an id or an IP): events and callers.
+    #[arg(long, value_name = "WHO", conflicts_with = "failures")]
     pub caller: Option<String>,
 
-    /// Events view: only this HTTP status.
-    #[arg(long, value_name = "CODE", requires = "events")]
+    /// Only this HTTP status: events and failures.
+    #[arg(long, value_name = "CODE")]
     pub status: Option<u16>,
 
     /// Output format.

@@ -122,12 +122,19 @@ fn callers_agree_with_the_scan_evidence_and_mark_challenges() {
             "operations add up to requests: {c}"
         );
     }
-    // Sorted by requests.
-    let reqs: Vec<u64> = callers
-        .iter()
-        .map(|c| c["requests"].as_u64().unwrap())
-        .collect();
-    assert!(reqs.windows(2).all(|w| w[0] >= w[1]), "{reqs:?}");
+    // By vault; in each, suspicious callers first, then by requests.
+    for w in callers.windows(2) {
+        let key = |c: &Value| {
+            (
+                c["vault"].as_str().unwrap().to_string(),
+                c["suspicious"] != true,
+            )
+        };
+        assert!(key(&w[0]) <= key(&w[1]), "{} before {}", w[0], w[1]);
+        if key(&w[0]) == key(&w[1]) && w[0]["suspicious"] == false {
+            assert!(w[0]["requests"].as_u64() >= w[1]["requests"].as_u64());
+        }
+    }
     // Unreadable vaults are named with the reason; the exit code stayed 0.
     let unread: BTreeMap<String, String> = doc["unread"]
         .as_array()
@@ -391,16 +398,33 @@ fn every_format_renders() {
     let mut lines = csv.stdout.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "Vault,Identity,Caller IP,Client,Requests,Failures,401,403,Top operations,First seen,Last seen,Known"
+        "Vault,Suspicious,Identity,Caller IP,Client,Requests,Failures,401,401 challenge,401 unexplained,403,Top operations,First seen,Last seen,Known,Not read"
     );
     let json = json_of(&access(
         &setup,
         &["--subscription", SUB_A, "--format", "json"],
     ));
-    assert_eq!(
-        csv.stdout.lines().count() - 1,
-        json["callers"].as_array().unwrap().len()
-    );
+    // One row per caller, then one per unread vault with its reason; the
+    // count columns are numbers.
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let callers = json["callers"].as_array().unwrap().len();
+    let unread = json["unread"].as_array().unwrap().len();
+    assert!(unread > 0);
+    assert_eq!(records.len(), callers + unread);
+    for r in &records[..callers] {
+        for col in 5..=10 {
+            r[col]
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("column {col} of {r:?}"));
+        }
+        assert_eq!(
+            r[7].parse::<u64>().unwrap(),
+            r[8].parse::<u64>().unwrap() + r[9].parse::<u64>().unwrap()
+        );
+    }
+    assert!(records[callers..].iter().all(|r| !r[15].is_empty()));
+    assert!(records[callers..].iter().any(|r| &r[0] == "kv-app-legacy"));
     let md = access(
         &setup,
         &[
@@ -433,4 +457,124 @@ fn nothing_readable_exits_2_naming_why() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn suspicious_callers_come_first_in_their_vault_and_filters_take_the_tables_labels() {
+    let setup = start(Faults::default());
+    let doc = json_of(&access(
+        &setup,
+        &["--subscription", SUB_A, "--format", "json"],
+    ));
+    let callers = doc["callers"].as_array().unwrap();
+    let suspicious = callers.iter().filter(|c| c["suspicious"] == true).count();
+    assert!(suspicious > 0, "the fixture has unexplained 401s and 403s");
+    // Grouped by vault; in each vault no quiet caller before a suspicious one.
+    for pair in callers.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(
+            a["vault"].as_str() <= b["vault"].as_str(),
+            "grouped by vault"
+        );
+        if a["vault"] == b["vault"] {
+            assert!(
+                a["suspicious"] == true || b["suspicious"] == false,
+                "{a} before {b}"
+            );
+        }
+    }
+    for c in callers {
+        let flagged = c["known"] == false
+            && (c["unexplained"].as_u64().unwrap() > 0 || c["forbidden"].as_u64().unwrap() > 0);
+        assert_eq!(c["suspicious"], flagged, "{c}");
+    }
+    // The table marks them.
+    let table = access(&setup, &["--subscription", SUB_A]);
+    assert_eq!(
+        table.stdout.matches('⚠').count(),
+        suspicious + 1,
+        "one mark per suspicious row and the header: {}",
+        table.stdout
+    );
+    // The table at 120 columns: one line per caller, none wider.
+    let at_120 = kvaudit(
+        &setup,
+        "access",
+        &["--subscription", SUB_A],
+        &[("COLUMNS", "120")],
+    );
+    for line in at_120.stdout.lines() {
+        assert!(line.chars().count() <= 120, "{line}");
+    }
+    let snap = root().join("tests/snapshots/access-120.txt");
+    if std::env::var_os("KVAUDIT_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snap, &at_120.stdout).unwrap();
+    }
+    assert_eq!(
+        at_120.stdout,
+        std::fs::read_to_string(&snap).expect("snapshot (KVAUDIT_UPDATE_SNAPSHOTS=1 writes it)"),
+        "the access table changed; review it and rerun with KVAUDIT_UPDATE_SNAPSHOTS=1"
+    );
+    // --caller takes the label the table prints, for callers and events.
+    let app = callers
+        .iter()
+        .find_map(|c| c["identity"].as_str().filter(|i| i.starts_with("app ")))
+        .expect("an app caller")
+        .to_string();
+    let only = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--format",
+            "json",
+            "--caller",
+            &app,
+        ],
+    ));
+    let got = only["callers"].as_array().unwrap();
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|c| c["identity"] == app.as_str()));
+    let events = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--format",
+            "json",
+            "--caller",
+            &app,
+        ],
+    ));
+    let ev = events["events"].as_array().unwrap();
+    assert!(!ev.is_empty(), "events of {app}");
+    assert!(ev.iter().all(|e| e["identity"] == app.as_str()));
+    // A filter a view cannot apply is refused, not ignored.
+    let refused = access(&setup, &["--subscription", SUB_A, "--status", "403"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("--status"), "{}", refused.stderr);
+    let refused = access(
+        &setup,
+        &["--subscription", SUB_A, "--failures", "--caller", &app],
+    );
+    assert_eq!(refused.code, 2);
+    // --status and --limit apply to the failures view.
+    let failures = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--failures",
+            "--format",
+            "json",
+            "--status",
+            "403",
+            "--limit",
+            "2",
+        ],
+    ));
+    let f = failures["failures"].as_array().unwrap();
+    assert!(!f.is_empty() && f.len() <= 2);
+    assert!(f.iter().all(|x| x["httpStatus"] == 403));
 }

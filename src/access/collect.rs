@@ -22,8 +22,10 @@ use crate::policy::input::norm_id;
 pub struct AccessQuery {
     pub view: View,
     pub window: Window,
-    /// Events view: at most this many events.
+    /// Events view: at most this many events (the query's `take`).
     pub limit: u32,
+    /// Callers and failures views: at most this many rows.
+    pub rows: Option<u32>,
     pub operation: Option<String>,
     pub caller: Option<String>,
     pub status: Option<u16>,
@@ -194,7 +196,7 @@ async fn query_workspace(
             w.end,
             q.limit,
             q.operation.as_deref().unwrap_or(""),
-            q.caller.as_deref().unwrap_or(""),
+            &super::caller_filter(q.caller.as_deref().unwrap_or("")),
             q.status.unwrap_or(0),
         ),
     };
@@ -318,8 +320,11 @@ fn absorb(
                 let unauthorized = row.count("unauthorized")?;
                 let challenges = row.count("challenges")?.min(unauthorized);
                 let ip = row.string("callerIp");
+                let known = allow.knows(&ip, &app, &oid);
+                let forbidden = row.count("forbidden")?;
                 callers.push(Caller {
-                    known: allow.knows(&ip, &app, &oid),
+                    known,
+                    suspicious: !known && (unauthorized > challenges || forbidden > 0),
                     identity: identity_label(&upn, &app, &oid),
                     vault,
                     caller_ip: ip,
@@ -327,7 +332,7 @@ fn absorb(
                     requests: row.count("requests")?,
                     failures: row.count("failures")?,
                     unauthorized,
-                    forbidden: row.count("forbidden")?,
+                    forbidden,
                     challenges,
                     unexplained: unauthorized - challenges,
                     operations: operations(&row),
@@ -366,16 +371,35 @@ fn absorb(
 
 /// Merges the workspaces' answers in the views' orders.
 fn sort(report: &mut AccessReport, q: &AccessQuery) {
+    // Grouped by vault; in each, the suspicious callers first (most
+    // unexplained 401s and 403s first), then by requests.
     report.callers.sort_by(|a, b| {
-        b.requests.cmp(&a.requests).then_with(|| {
-            (&a.vault, &a.caller_ip, &a.client, &a.identity).cmp(&(
-                &b.vault,
-                &b.caller_ip,
-                &b.client,
-                &b.identity,
-            ))
-        })
+        a.vault
+            .cmp(&b.vault)
+            .then_with(|| b.suspicious.cmp(&a.suspicious))
+            .then_with(|| (b.unexplained + b.forbidden).cmp(&(a.unexplained + a.forbidden)))
+            .then_with(|| b.requests.cmp(&a.requests))
+            .then_with(|| {
+                (&a.caller_ip, &a.client, &a.identity).cmp(&(&b.caller_ip, &b.client, &b.identity))
+            })
     });
+    // The filters the KQL of these views does not apply.
+    if let Some(who) = q.caller.as_deref() {
+        report.callers.retain(|c| c.is(who));
+    }
+    if let Some(op) = q.operation.as_deref() {
+        report
+            .callers
+            .retain(|c| c.operations.keys().any(|k| k.eq_ignore_ascii_case(op)));
+        report
+            .failures
+            .retain(|f| f.operation.eq_ignore_ascii_case(op));
+    }
+    if let Some(status) = q.status {
+        report
+            .failures
+            .retain(|f| f.http_status == u64::from(status));
+    }
     report.failures.sort_by(|a, b| {
         b.count.cmp(&a.count).then_with(|| {
             (
@@ -402,4 +426,8 @@ fn sort(report: &mut AccessReport, q: &AccessQuery) {
             .then_with(|| (&a.vault, &a.caller_ip).cmp(&(&b.vault, &b.caller_ip)))
     });
     report.events.truncate(q.limit as usize);
+    if let Some(n) = q.rows {
+        report.callers.truncate(n as usize);
+        report.failures.truncate(n as usize);
+    }
 }

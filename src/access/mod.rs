@@ -38,6 +38,53 @@ pub struct Caller {
     pub last_seen: String,
     /// On the policy data's allow-list.
     pub known: bool,
+    /// Not allow-listed, with unexplained 401s or 403s: what
+    /// `kv/unauthorized-requests` and `kv/forbidden-requests` report. Listed
+    /// first in its vault and marked.
+    pub suspicious: bool,
+}
+
+impl Caller {
+    /// Whether `who` names this caller the way the table shows it: the
+    /// identity label (a UPN, `app <id>`, `object <id>`), a bare app or
+    /// object id, the IP, or a CIDR that holds the IP.
+    pub fn is(&self, who: &str) -> bool {
+        let who = who.trim();
+        if who.is_empty() {
+            return true;
+        }
+        let label = self.identity.as_str();
+        let bare = |prefix: &str| {
+            label
+                .strip_prefix(prefix)
+                .is_some_and(|id| id.eq_ignore_ascii_case(who))
+        };
+        if label.eq_ignore_ascii_case(who) || bare("app ") || bare("object ") {
+            return true;
+        }
+        if self.caller_ip == who {
+            return true;
+        }
+        match (
+            who.parse::<ipnet::IpNet>(),
+            self.caller_ip.parse::<std::net::IpAddr>(),
+        ) {
+            (Ok(net), Ok(ip)) => net.contains(&ip),
+            _ => false,
+        }
+    }
+}
+
+/// The id a caller filter stands for in the audit log: `app <id>` and
+/// `object <id>` (the labels kvaudit prints) become the id.
+pub fn caller_filter(who: &str) -> String {
+    let w = who.trim();
+    for prefix in ["app ", "object "] {
+        if w.len() > prefix.len() && w[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            return w[prefix.len()..].trim().to_string();
+        }
+    }
+    w.to_string()
 }
 
 /// Failed requests of one kind.

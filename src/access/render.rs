@@ -24,34 +24,46 @@ fn top_operations(ops: &std::collections::BTreeMap<String, u64>, n: usize) -> St
     parts.join(", ")
 }
 
-fn callers_401(c: &super::Caller) -> String {
-    if c.unauthorized == 0 {
-        "0".into()
-    } else {
-        format!(
-            "{} ({} challenge, {} unexplained)",
-            c.unauthorized, c.challenges, c.unexplained
-        )
-    }
+/// A log time to the second, for the table: `2026-12-05 17:13:24`.
+fn seconds(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
 }
 
-/// Header and rows of the view, as strings (shared by table, CSV and markdown).
-fn grid(report: &AccessReport, view: View) -> (Vec<&'static str>, Vec<Vec<String>>) {
+/// The mark of a suspicious caller in the table and markdown.
+pub const SUSPICIOUS: &str = "⚠";
+
+/// The mark of an allow-listed caller.
+pub const KNOWN: &str = "✓";
+
+/// Header and rows of the view, as strings (shared by table, CSV and
+/// markdown). `csv` keeps every column numeric and whole (no combined 401
+/// cell, full times).
+fn grid(report: &AccessReport, view: View, csv: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     match view {
-        View::Callers => (
+        View::Callers if csv => (
             vec![
                 "Vault",
+                "Suspicious",
                 "Identity",
                 "Caller IP",
                 "Client",
                 "Requests",
                 "Failures",
                 "401",
+                "401 challenge",
+                "401 unexplained",
                 "403",
                 "Top operations",
                 "First seen",
                 "Last seen",
                 "Known",
+                "Not read",
             ],
             report
                 .callers
@@ -59,17 +71,71 @@ fn grid(report: &AccessReport, view: View) -> (Vec<&'static str>, Vec<Vec<String
                 .map(|c| {
                     vec![
                         vault_name(&c.vault).to_string(),
+                        if c.suspicious {
+                            "yes".into()
+                        } else {
+                            String::new()
+                        },
                         c.identity.clone(),
                         c.caller_ip.clone(),
                         c.client.clone(),
                         c.requests.to_string(),
                         c.failures.to_string(),
-                        callers_401(c),
+                        c.unauthorized.to_string(),
+                        c.challenges.to_string(),
+                        c.unexplained.to_string(),
                         c.forbidden.to_string(),
                         top_operations(&c.operations, 3),
                         c.first_seen.clone(),
                         c.last_seen.clone(),
-                        if c.known { "yes".into() } else { "".into() },
+                        if c.known { "yes".into() } else { String::new() },
+                        String::new(),
+                    ]
+                })
+                .chain(report.unread.iter().map(|u| {
+                    let mut row = vec![String::new(); 16];
+                    row[0] = vault_name(&u.vault).to_string();
+                    row[15] = u.reason.clone();
+                    row
+                }))
+                .collect(),
+        ),
+        View::Callers => (
+            vec![
+                SUSPICIOUS,
+                "Vault",
+                "Identity",
+                "Caller IP",
+                "Client",
+                "Requests",
+                "401 (unexpl.)",
+                "403",
+                "Last seen",
+            ],
+            report
+                .callers
+                .iter()
+                .map(|c| {
+                    vec![
+                        if c.suspicious {
+                            SUSPICIOUS.into()
+                        } else if c.known {
+                            KNOWN.into()
+                        } else {
+                            String::new()
+                        },
+                        vault_name(&c.vault).to_string(),
+                        c.identity.clone(),
+                        c.caller_ip.clone(),
+                        text::clip(&c.client, 30).into_owned(),
+                        c.requests.to_string(),
+                        if c.unauthorized == 0 {
+                            "0".into()
+                        } else {
+                            format!("{} ({})", c.unauthorized, c.unexplained)
+                        },
+                        c.forbidden.to_string(),
+                        seconds(&c.last_seen),
                     ]
                 })
                 .collect(),
@@ -95,7 +161,11 @@ fn grid(report: &AccessReport, view: View) -> (Vec<&'static str>, Vec<Vec<String
                         f.result_signature.clone(),
                         f.http_status.to_string(),
                         f.count.to_string(),
-                        f.last_seen.clone(),
+                        if csv {
+                            f.last_seen.clone()
+                        } else {
+                            seconds(&f.last_seen)
+                        },
                     ]
                 })
                 .collect(),
@@ -116,7 +186,11 @@ fn grid(report: &AccessReport, view: View) -> (Vec<&'static str>, Vec<Vec<String
                 .iter()
                 .map(|e| {
                     vec![
-                        e.time.clone(),
+                        if csv {
+                            e.time.clone()
+                        } else {
+                            seconds(&e.time)
+                        },
                         vault_name(&e.vault).to_string(),
                         e.identity.clone(),
                         e.caller_ip.clone(),
@@ -131,16 +205,18 @@ fn grid(report: &AccessReport, view: View) -> (Vec<&'static str>, Vec<Vec<String
     }
 }
 
-fn unread_lines(report: &AccessReport) -> String {
+/// One line per unread vault, cut to `width` (JSON has the whole reason).
+fn unread_lines(report: &AccessReport, width: usize) -> String {
     report
         .unread
         .iter()
         .map(|u| {
-            format!(
-                "not read: {}: {}\n",
+            let line = format!(
+                "not read: {}: {}",
                 text::terminal(vault_name(&u.vault)),
                 text::terminal(&u.reason)
-            )
+            );
+            format!("{}\n", text::clip(&line, width.saturating_sub(1)))
         })
         .collect()
 }
@@ -193,7 +269,7 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
             String::from_utf8(out).expect("JSON is UTF-8")
         }
         AccessFormat::Csv => {
-            let (header, rows) = grid(report, view);
+            let (header, rows) = grid(report, view, true);
             let mut w = csv::Writer::from_writer(Vec::new());
             let _ = w.write_record(&header);
             for r in rows {
@@ -202,7 +278,7 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
         }
         AccessFormat::Markdown => {
-            let (header, rows) = grid(report, view);
+            let (header, rows) = grid(report, view, false);
             let cell = |s: &str| text::markdown(&text::clip(s, MAX_CELL));
             let mut out = format!(
                 "## kvaudit access: {} vault(s), {} to {}\n\n",
@@ -234,25 +310,43 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
             out
         }
         AccessFormat::Table => {
-            let (header, rows) = grid(report, view);
+            let (header, rows) = grid(report, view, false);
             let mut out = String::new();
             let n = rows.len();
+            use std::io::IsTerminal;
+            let width =
+                crate::report::table::View::width_for(std::io::stdout().is_terminal()).max(60);
             if n > 0 {
                 let mut t = Table::new();
                 t.load_preset(UTF8_FULL_CONDENSED)
                     .set_content_arrangement(ContentArrangement::Dynamic)
-                    .set_width(
-                        std::env::var("COLUMNS")
-                            .ok()
-                            .and_then(|c| c.parse().ok())
-                            .unwrap_or(180),
-                    )
+                    .set_truncation_indicator("…")
+                    .set_width(width)
                     .set_header(header);
+                // Times and ids are never cut: the time column keeps its 19
+                // characters, and at 140 columns an `app <guid>` label fits.
+                use comfy_table::{ColumnConstraint::LowerBoundary, Width::Fixed};
+                let time_col = match view {
+                    View::Callers => Some(8),
+                    View::Failures => Some(6),
+                    View::Events => Some(0),
+                };
+                if let Some(c) = time_col.and_then(|i| t.column_mut(i)) {
+                    c.set_constraint(LowerBoundary(Fixed(21)));
+                }
+                if width >= 140
+                    && view == View::Callers
+                    && let Some(c) = t.column_mut(2)
+                {
+                    c.set_constraint(LowerBoundary(Fixed(42)));
+                }
                 for r in rows {
-                    t.add_row(
+                    let mut row = comfy_table::Row::from(
                         r.iter()
                             .map(|c| text::terminal(&text::clip(c, MAX_CELL)).into_owned()),
                     );
+                    row.max_height(1);
+                    t.add_row(row);
                 }
                 out.push_str(&format!("{t}\n"));
             }
@@ -267,7 +361,7 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
                 report.window_start,
                 report.window_end
             ));
-            out.push_str(&unread_lines(report));
+            out.push_str(&unread_lines(report, width as usize));
             out
         }
     }

@@ -21,10 +21,17 @@ pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
     } else {
         View::Callers
     };
+    // Every filter is applied by the view it is given to, or refused.
+    if view == View::Callers && args.status.is_some() {
+        anyhow::bail!(
+            "--status filters events (--events) and failures (--failures); the callers view counts 401s and 403s in its columns"
+        );
+    }
     let query = AccessQuery {
         view,
         window,
-        limit: args.limit,
+        limit: args.limit.unwrap_or(100),
+        rows: args.limit.filter(|_| view != View::Events),
         operation: args.operation.clone(),
         caller: args.caller.clone(),
         status: args.status,
