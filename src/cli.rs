@@ -47,6 +47,17 @@ pub enum Command {
     /// List or test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (or write one page per command into DIR).
+    Man {
+        /// Write kvaudit.1 and kvaudit-SUBCOMMAND.1 into DIR (created).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +102,7 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Subscription to scan (repeatable); default: every enabled subscription the identity sees.
-    #[arg(long = "subscription", value_name = "ID")]
+    #[arg(long = "subscription", value_name = "ID", value_delimiter = ',')]
     pub subscriptions: Vec<String>,
 
     /// Only vaults in this resource group.
@@ -99,7 +110,7 @@ pub struct ScanArgs {
     pub resource_group: Option<String>,
 
     /// Only this vault (name or ARM id; repeatable).
-    #[arg(long = "vault", value_name = "NAME|ID")]
+    #[arg(long = "vault", value_name = "NAME|ID", value_delimiter = ',')]
     pub vaults: Vec<String>,
 
     /// How far back to read the audit logs: e.g. 24h, 7d, 90m.
@@ -138,7 +149,7 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct AccessArgs {
     /// Only this vault (name or ARM id; repeatable). Default: every vault the identity can see.
-    #[arg(long = "vault", value_name = "NAME|ID")]
+    #[arg(long = "vault", value_name = "NAME|ID", value_delimiter = ',')]
     pub vaults: Vec<String>,
 
     /// Only vaults in this resource group.
@@ -146,7 +157,7 @@ pub struct AccessArgs {
     pub resource_group: Option<String>,
 
     /// Subscription (repeatable); default: every enabled subscription the identity sees.
-    #[arg(long = "subscription", value_name = "ID")]
+    #[arg(long = "subscription", value_name = "ID", value_delimiter = ',')]
     pub subscriptions: Vec<String>,
 
     /// How far back: e.g. 24h, 7d, 90m.
@@ -273,11 +284,11 @@ pub struct PolicyArgs {
     pub data: Option<PathBuf>,
 
     /// Run only rules whose id matches (repeatable; globs such as 'kv/*-alert').
-    #[arg(long = "rule", value_name = "ID")]
+    #[arg(long = "rule", value_name = "ID", value_delimiter = ',')]
     pub rules: Vec<String>,
 
     /// Do not run rules whose id matches (repeatable; globs allowed).
-    #[arg(long = "skip-rule", value_name = "ID")]
+    #[arg(long = "skip-rule", value_name = "ID", value_delimiter = ',')]
     pub skip_rules: Vec<String>,
 
     /// Run only the rules mapped to this benchmark and report by its control ids:

@@ -67,6 +67,17 @@ fn main() {
     let result = match &cli.command {
         Command::Eval(args) => commands::eval::run(args, cli.verbose),
         Command::Fix(args) => commands::fix::run(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "kvaudit",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Command::Man { output_dir } => commands::man(output_dir.as_deref()),
         Command::Scan(args) => commands::scan::run(args, cli.verbose),
         Command::Access(args) => commands::access::run_access(args, cli.verbose),
         Command::Policy(PolicyCommand::List { policies, format }) => {

@@ -1013,3 +1013,56 @@ fn eval_without_input_and_a_sarif_given_as_inventory_say_what_to_do() {
     let r = run(&["eval", sarif.to_str().unwrap()]);
     assert_one_line_error(&r, &["k.sarif", "SARIF log", "--baseline"]);
 }
+
+#[test]
+fn completions_man_pages_and_comma_separated_lists() {
+    let r = run(&["completions", "bash"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(dir.path(), "kvaudit.bash", &r.stdout);
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    assert!(r.stdout.contains("_kvaudit") && r.stdout.contains("fix"));
+    let man = run(&["man"]);
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.contains(".TH kvaudit 1"),
+        "{}",
+        &man.stdout[..200]
+    );
+    let pages = dir.path().join("man");
+    assert_eq!(
+        run(&["man", "--output-dir", pages.to_str().unwrap()]).code,
+        0
+    );
+    let eval_page = std::fs::read_to_string(pages.join("kvaudit-eval.1")).unwrap();
+    assert!(
+        eval_page.contains("output\\-dir"),
+        "the eval page documents --output-dir"
+    );
+    // --rule a,b is --rule a --rule b.
+    let both = demo_json_with(&["--rule", "kv/purge-protection,kv/rbac-authorization"]);
+    let apart = demo_json_with(&[
+        "--rule",
+        "kv/purge-protection",
+        "--rule",
+        "kv/rbac-authorization",
+    ]);
+    assert_eq!(both["findings"], apart["findings"]);
+    assert_eq!(both["rules"].as_array().unwrap().len(), 2);
+}
+
+fn demo_json_with(extra: &[&str]) -> Value {
+    let mut args = vec!["eval", "--demo", "--format", "json"];
+    args.extend(extra);
+    let r = run(&args);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}", r.stderr))
+}

@@ -215,3 +215,24 @@ impl Session {
         })?)
     }
 }
+
+/// `kvaudit man`: the roff man page of kvaudit on standard output, or one
+/// page per command in `dir`.
+pub fn man(dir: Option<&Path>) -> Result<i32> {
+    use clap::CommandFactory;
+    let cmd = crate::cli::Cli::command();
+    match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("{}: cannot create the directory", d.display()))?;
+            clap_mangen::generate_to(cmd, d)
+                .with_context(|| format!("{}: cannot write the man pages", d.display()))?;
+        }
+        None => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            emit(&String::from_utf8_lossy(&out), None)?;
+        }
+    }
+    Ok(0)
+}
