@@ -52,7 +52,7 @@ fn main() {
         1 => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("KVAUDIT_LOG")
                 .unwrap_or_else(|_| EnvFilter::new(format!("kvaudit={level}"))),
@@ -61,8 +61,13 @@ fn main() {
         // them are made visible, and kvaudit adds no escape codes of its own.
         .with_writer(|| kvaudit::text::SafeLines(std::io::stderr()))
         .with_ansi(false)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    // Warnings are short ("WARN ..."); -v adds the time to each line.
+    if cli.verbose == 0 && std::env::var_os("KVAUDIT_LOG").is_none() {
+        logs.without_time().init();
+    } else {
+        logs.init();
+    }
 
     let result = match &cli.command {
         Command::Eval(args) => commands::eval::run(args, cli.verbose),

@@ -240,3 +240,19 @@ fn applying_the_commands_makes_their_rules_pass() {
         .collect();
     assert!(still.is_empty(), "still failing after the fix: {still:#?}");
 }
+
+#[test]
+fn the_demo_fix_script_snapshot() {
+    let (code, script, err) = kvaudit(&["fix", "--demo"]);
+    assert_eq!(code, 0, "{err}");
+    let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/fix-demo.sh");
+    if std::env::var_os("KVAUDIT_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snap, &script).unwrap();
+    }
+    let want = std::fs::read_to_string(&snap)
+        .expect("snapshot exists (KVAUDIT_UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(
+        script, want,
+        "the fix script changed; review it and rerun with KVAUDIT_UPDATE_SNAPSHOTS=1"
+    );
+}

@@ -2,7 +2,6 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::json;
 
@@ -21,49 +20,47 @@ pub fn list(args: &PolicyArgs, format: ListFormat) -> Result<i32> {
             super::emit(&(serde_json::to_string_pretty(&rules)? + "\n"), None)?;
         }
         ListFormat::Table => {
+            // One line per rule at the terminal's width; the newest CIS
+            // version's control (JSON has every version and Azure Policy id).
+            use std::io::IsTerminal;
+            let width =
+                kvaudit::report::table::View::width_for(std::io::stdout().is_terminal()).max(60);
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED)
+            t.load_preset(comfy_table::presets::NOTHING)
                 .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(160)
-                .set_header(vec![
-                    "Rule",
-                    "Severity",
-                    "Title",
-                    "CIS Azure",
-                    "Azure Policy",
-                    "Source",
-                ]);
+                .set_truncation_indicator("…")
+                .set_width(width)
+                .set_header(vec!["Rule", "Severity", "CIS Azure", "Title", "Source"]);
             for r in set.rules() {
                 let m = &r.metadata;
                 let cis = m
                     .compliance
                     .get("cis-azure")
-                    .map(|v| {
-                        v.iter()
-                            .map(|(ver, id)| format!("v{ver} {id}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
+                    .and_then(|v| v.iter().last())
+                    .map(|(ver, id)| format!("v{ver} {id}"))
                     .unwrap_or_else(|| "-".into());
                 let sev = set.data().severity_override(&m.id).unwrap_or(m.severity);
-                t.add_row(vec![
-                    m.id.clone(),
+                let mut row = comfy_table::Row::from(vec![
+                    kvaudit::text::terminal(&m.id).into_owned(),
                     sev.as_str().to_string(),
-                    m.title.clone(),
                     cis,
-                    if m.azure_policy.is_empty() {
-                        "-".into()
-                    } else {
-                        m.azure_policy.join(", ")
-                    },
+                    kvaudit::text::terminal(&m.title).into_owned(),
                     if r.builtin {
                         "built-in".into()
                     } else {
-                        r.file.clone()
+                        kvaudit::text::terminal(&r.file).into_owned()
                     },
                 ]);
+                row.max_height(1);
+                t.add_row(row);
             }
-            super::emit(&format!("{t}\n{} rule(s)\n", set.rules().len()), None)?;
+            super::emit(
+                &format!(
+                    "{} rule(s); --format json lists every CIS version and Azure Policy id\n{t}\n",
+                    set.rules().len()
+                ),
+                None,
+            )?;
         }
     }
     Ok(0)
