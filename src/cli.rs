@@ -192,6 +192,14 @@ pub struct AccessArgs {
     #[arg(long, value_name = "CODE")]
     pub status: Option<u16>,
 
+    /// Only requests for this path or under it, e.g. /secrets/db-password: events and failures.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Only requests for the secret, key or certificate of this name ("who read secret X?"): events and failures.
+    #[arg(long, value_name = "NAME")]
+    pub object: Option<String>,
+
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AccessFormat::Table)]
     pub format: AccessFormat,

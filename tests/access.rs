@@ -578,3 +578,93 @@ fn suspicious_callers_come_first_in_their_vault_and_filters_take_the_tables_labe
     assert!(!f.is_empty() && f.len() <= 2);
     assert!(f.iter().all(|x| x["httpStatus"] == 403));
 }
+
+#[test]
+fn who_read_this_secret_path_and_object_filters() {
+    let setup = start(Faults::default());
+    let all = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--limit",
+            "10000",
+            "--format",
+            "json",
+        ],
+    ));
+    let events = all["events"].as_array().unwrap();
+    let object_of = |p: &str| -> Option<String> {
+        let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+        (parts.len() >= 2
+            && ["secrets", "keys", "certificates"]
+                .contains(&parts[0].to_ascii_lowercase().as_str())
+            && !parts[1].is_empty())
+        .then(|| parts[1].to_ascii_lowercase())
+    };
+    let (name, path) = events
+        .iter()
+        .find_map(|e| {
+            let p = e["requestPath"].as_str()?;
+            object_of(p).map(|o| (o, p.to_string()))
+        })
+        .expect("an event on a secret, key or certificate");
+    let want = events
+        .iter()
+        .filter(|e| object_of(e["requestPath"].as_str().unwrap()).as_deref() == Some(name.as_str()))
+        .count();
+    assert!(want < events.len(), "the filter must leave something out");
+    let only = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--limit",
+            "10000",
+            "--format",
+            "json",
+            "--object",
+            &name.to_ascii_uppercase(),
+        ],
+    ));
+    let got = only["events"].as_array().unwrap();
+    assert_eq!(got.len(), want, "events for object {name}");
+    // --path takes the path with or without its leading slash, any case.
+    let kind_and_name: Vec<&str> = path
+        .trim_start_matches('/')
+        .splitn(3, '/')
+        .take(2)
+        .collect();
+    let prefix = kind_and_name.join("/");
+    let by_path = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--limit",
+            "10000",
+            "--format",
+            "json",
+            "--path",
+            &prefix.to_ascii_uppercase(),
+        ],
+    ));
+    let paths = by_path["events"].as_array().unwrap();
+    assert!(!paths.is_empty());
+    assert!(paths.iter().all(|e| {
+        let p = e["requestPath"].as_str().unwrap().to_ascii_lowercase();
+        let want = format!("/{}", prefix.to_ascii_lowercase());
+        p == want || p.starts_with(&format!("{want}/"))
+    }));
+    // The callers view does not keep paths: refused, with what to do.
+    let refused = access(&setup, &["--subscription", SUB_A, "--object", &name]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("--events --object"),
+        "{}",
+        refused.stderr
+    );
+}

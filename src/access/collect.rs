@@ -29,6 +29,41 @@ pub struct AccessQuery {
     pub operation: Option<String>,
     pub caller: Option<String>,
     pub status: Option<u16>,
+    /// Events and failures: only requests for this path or under it
+    /// (normalised: a leading '/', no trailing '/').
+    pub path: Option<String>,
+    /// Events and failures: only requests for the secret, key or certificate of this name.
+    pub object: Option<String>,
+}
+
+/// A request path as `--path` takes it: a leading '/', no trailing '/'.
+pub fn normalise_path(p: &str) -> String {
+    let t = p.trim().trim_end_matches('/');
+    if t.starts_with('/') {
+        t.to_string()
+    } else {
+        format!("/{t}")
+    }
+}
+
+/// Whether `request_path` is `path` or under it (whole segments, any case).
+pub fn under_path(request_path: &str, path: &str) -> bool {
+    let (r, p) = (request_path.to_ascii_lowercase(), path.to_ascii_lowercase());
+    r == p || r.starts_with(&format!("{p}/"))
+}
+
+/// The object name of a request path (`/secrets/NAME/...`, `/keys/...`,
+/// `/certificates/...`).
+pub fn object_of(request_path: &str) -> Option<&str> {
+    let mut parts = request_path.trim_start_matches('/').split('/');
+    let kind = parts.next()?;
+    if !["secrets", "keys", "certificates"]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(kind))
+    {
+        return None;
+    }
+    parts.next().filter(|n| !n.is_empty())
 }
 
 /// The policy data's allow-list, for marking callers as known.
@@ -198,6 +233,8 @@ async fn query_workspace(
             q.operation.as_deref().unwrap_or(""),
             &super::caller_filter(q.caller.as_deref().unwrap_or("")),
             q.status.unwrap_or(0),
+            q.path.as_deref().unwrap_or(""),
+            q.object.as_deref().unwrap_or(""),
         ),
     };
     let extra = if q.view == View::Callers {
@@ -399,6 +436,16 @@ fn sort(report: &mut AccessReport, q: &AccessQuery) {
         report
             .failures
             .retain(|f| f.http_status == u64::from(status));
+    }
+    if let Some(path) = q.path.as_deref() {
+        report
+            .failures
+            .retain(|f| under_path(&f.request_path, path));
+    }
+    if let Some(object) = q.object.as_deref() {
+        report
+            .failures
+            .retain(|f| object_of(&f.request_path).is_some_and(|o| o.eq_ignore_ascii_case(object)));
     }
     report.failures.sort_by(|a, b| {
         b.count.cmp(&a.count).then_with(|| {

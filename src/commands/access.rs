@@ -27,6 +27,11 @@ pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
             "--status filters events (--events) and failures (--failures); the callers view counts 401s and 403s in its columns"
         );
     }
+    if view == View::Callers && (args.path.is_some() || args.object.is_some()) {
+        anyhow::bail!(
+            "--path and --object filter events (--events) and failures (--failures): the callers view does not keep request paths; try `kvaudit access --events --object NAME`"
+        );
+    }
     let query = AccessQuery {
         view,
         window,
@@ -35,6 +40,11 @@ pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
         operation: args.operation.clone(),
         caller: args.caller.clone(),
         status: args.status,
+        path: args
+            .path
+            .as_deref()
+            .map(kvaudit::access::collect::normalise_path),
+        object: args.object.clone(),
     };
     let session = super::Session::connect(&args.azure, super::client_options(&args.azure))?;
     let scope = Scope {

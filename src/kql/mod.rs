@@ -102,12 +102,16 @@ pub fn access_events(
     operation: &str,
     caller: &str,
     status: u16,
+    path: &str,
+    object: &str,
 ) -> String {
     fill(ACCESS_EVENTS, vault_ids, start, end)
         .replace("{{LIMIT}}", &limit.to_string())
         .replace("{{OPERATION}}", &kql_string(operation))
         .replace("{{CALLER}}", &kql_string(caller))
         .replace("{{STATUS}}", &status.to_string())
+        .replace("{{PATH}}", &kql_string(path))
+        .replace("{{OBJECT}}", &kql_string(object))
 }
 
 #[cfg(test)]
@@ -140,6 +144,8 @@ mod tests {
             "SecretGet\" | take 1 //",
             "",
             403,
+            "/secrets/x\" or true",
+            "",
         );
         assert!(!q.contains("{{"), "{q}");
         assert!(q.contains(r#""SecretGet\" | take 1 //""#), "{q}");

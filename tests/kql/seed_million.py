@@ -159,7 +159,7 @@ def main(argv=None) -> int:
             "START": "datetime(2026-11-26T09:00:00Z)",
             "END": "datetime(2026-11-27T09:00:00Z)",
             "CHALLENGE_SECONDS": "60",
-            "LIMIT": "1000", "OPERATION": '""', "CALLER": '""', "STATUS": "0",
+            "LIMIT": "1000", "OPERATION": '""', "CALLER": '""', "STATUS": "0", "PATH": '""', "OBJECT": '""',
         }
         for item in args.set or []:
             name, sep, value = item.partition("=")

@@ -7,7 +7,7 @@
 // Each file is analysed against a workspace that declares AzureDiagnostics and AZKVAuditLogs with every
 // column of the Key Vault AuditEvent schema (docs: azure-api.md section 6; AZKVAuditLogs from the Azure
 // Monitor table reference). kvaudit's placeholders ({{VAULT_IDS}}, {{START}}, {{END}},
-// {{CHALLENGE_SECONDS}}, and the events view's {{LIMIT}}, {{OPERATION}}, {{CALLER}}, {{STATUS}}) are
+// {{CHALLENGE_SECONDS}}, and the events view's {{LIMIT}}, {{OPERATION}}, {{CALLER}}, {{STATUS}}, {{PATH}}, {{OBJECT}}) are
 // replaced by sample values first. A file is analysed against four workspaces:
 //   full:      both tables, AzureDiagnostics with every flattened column;
 //   minimal:   AzureDiagnostics with only its fixed columns (a workspace where no row ever filled a
@@ -56,6 +56,8 @@ const SAMPLE = {
   OPERATION: '"SecretGet"',
   CALLER: '""',
   STATUS: '0',
+  PATH: '"/secrets/db-password"',
+  OBJECT: '""',
 };
 
 // AzureDiagnostics: the fixed columns every AzureDiagnostics table has, and the Key Vault flattened
