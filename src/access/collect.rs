@@ -165,7 +165,11 @@ pub async fn run(
         let ids = &vault_ids[&ws_id];
         match answer {
             Err(e) => {
-                warn!("workspace {ws_id}: {e}");
+                warn!(
+                    "workspace {}: {}",
+                    crate::access::vault_name(&ws_id),
+                    e.without_path()
+                );
                 let ws = super::vault_name(&ws_id);
                 unread_all(
                     &mut report,
@@ -187,7 +191,7 @@ pub async fn run(
                 }
                 report.vaults.extend(ids.iter().cloned());
                 if let Err(problem) = absorb(&mut report, &resp, q.view, allow) {
-                    warn!("workspace {ws_id}: {problem}");
+                    warn!("workspace {}: {problem}", crate::access::vault_name(&ws_id));
                     let ws = super::vault_name(&ws_id);
                     unread_all(
                         &mut report,

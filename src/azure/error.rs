@@ -34,6 +34,22 @@ pub enum AzureError {
 }
 
 impl AzureError {
+    /// The error without the request path, for a log line whose subject
+    /// already names the resource (so an id is not printed twice).
+    pub fn without_path(&self) -> String {
+        match self {
+            AzureError::Api {
+                status,
+                code,
+                message,
+                ..
+            } => format!("HTTP {status} {code}: {message}"),
+            AzureError::Transport { message, .. } => message.clone(),
+            AzureError::Decode { message, .. } => format!("unexpected response: {message}"),
+            other => other.to_string(),
+        }
+    }
+
     /// A body that is not what the API documents (its text redacted).
     pub fn decode(path: impl Into<String>, message: impl AsRef<str>) -> AzureError {
         AzureError::Decode {

@@ -212,7 +212,11 @@ pub async fn collect(
         let ws = match ws {
             Ok(w) => w,
             Err(e) => {
-                warn!("workspace {ws_id}: {e}");
+                warn!(
+                    "workspace {}: {}",
+                    crate::access::vault_name(&ws_id),
+                    e.without_path()
+                );
                 for i in members {
                     if queries.evidence {
                         vaults[*i].audit_logs = failed(&ws_id, e.detail());
@@ -227,7 +231,11 @@ pub async fn collect(
         match volume {
             Some(Ok(resp)) => fill_volume(vaults, members, &ws_id, &resp, window),
             Some(Err(e)) => {
-                warn!("audit volume of workspace {ws_id}: {e}");
+                warn!(
+                    "audit volume of workspace {}: {}",
+                    crate::access::vault_name(&ws_id),
+                    e.without_path()
+                );
                 for i in members {
                     vaults[*i].audit_volume = Collected::Error { error: e.detail() };
                 }
@@ -237,7 +245,11 @@ pub async fn collect(
         match answer {
             Some(Ok(resp)) => fill(vaults, members, &ws_id, &resp, window),
             Some(Err(e)) => {
-                warn!("audit logs of workspace {ws_id}: {e}");
+                warn!(
+                    "audit logs of workspace {}: {}",
+                    crate::access::vault_name(&ws_id),
+                    e.without_path()
+                );
                 for i in members {
                     vaults[*i].audit_logs = failed(&ws_id, e.detail());
                 }
@@ -360,7 +372,10 @@ fn fill_volume(
     let (rows, bad) = match decoded {
         Ok(d) => d,
         Err(problem) => {
-            warn!("audit volume of workspace {ws_id}: {problem}");
+            warn!(
+                "audit volume of workspace {}: {problem}",
+                crate::access::vault_name(ws_id)
+            );
             for i in members {
                 vaults[*i].audit_volume = Collected::Error {
                     error: unexpected(ws_id, &problem),
@@ -373,7 +388,7 @@ fn fill_volume(
     let partial = resp.problem().is_some();
     for i in members {
         if let Some(problem) = bad.get(i) {
-            warn!("audit volume of {}: {problem}", vaults[*i].vault.id);
+            warn!("audit volume of vault {}: {problem}", vaults[*i].vault.name);
             vaults[*i].audit_volume = Collected::Error {
                 error: unexpected(ws_id, problem),
             };
@@ -463,7 +478,10 @@ fn fill(
     let (rows, bad) = match decode_rows(resp, EVIDENCE_COLUMNS, &index, evidence_row) {
         Ok(d) => d,
         Err(problem) => {
-            warn!("audit logs of workspace {ws_id}: {problem}");
+            warn!(
+                "audit logs of workspace {}: {problem}",
+                crate::access::vault_name(ws_id)
+            );
             for i in members {
                 vaults[*i].audit_logs = failed(ws_id, unexpected(ws_id, &problem));
             }
@@ -499,7 +517,7 @@ fn fill(
     for i in members {
         vaults[*i].audit_logs = match bad.get(i) {
             Some(problem) => {
-                warn!("audit logs of {}: {problem}", vaults[*i].vault.id);
+                warn!("audit logs of vault {}: {problem}", vaults[*i].vault.name);
                 failed(ws_id, unexpected(ws_id, problem))
             }
             None => per_vault.remove(i).unwrap_or_default(),

@@ -94,7 +94,7 @@ pub(crate) fn recorded<T>(
     match result {
         Ok(value) => Collected::Ok { value },
         Err(e) => {
-            tracing::warn!("{what}: {e}");
+            tracing::warn!("{what}: {}", e.without_path());
             Collected::Error { error: e.detail() }
         }
     }

@@ -23,7 +23,7 @@ async fn list<T: DeserializeOwned>(
     );
     recorded(
         client.arm_list(&path).await,
-        format_args!("{what} of {vault_id}"),
+        format_args!("{what} of vault {}", crate::access::vault_name(vault_id)),
     )
 }
 
@@ -55,7 +55,12 @@ pub async fn keys(client: &AzureClient, vault: &Vault, rotation: bool) -> Collec
         let (mut key, read) = match client.arm_get::<Key>(&path).await {
             Ok(full) => (full, serde_json::json!({"status": "ok"})),
             Err(e) => {
-                warn!("key {} of {vault_id}: {e}", k.name);
+                warn!(
+                    "key {} of vault {}: {}",
+                    k.name,
+                    crate::access::vault_name(vault_id),
+                    e.without_path()
+                );
                 (
                     k,
                     serde_json::json!({"status": "error", "error": e.detail()}),
@@ -107,8 +112,9 @@ async fn data_plane_policy(
         }
         Err(e) => {
             warn!(
-                "data-plane rotation policy of key {key} in {}: {e}",
-                vault.id
+                "data-plane rotation policy of key {key} in vault {}: {}",
+                vault.name,
+                e.without_path()
             );
             // Unreachable, refused or not allowed: the same for every key of the vault.
             let vault_wide = match &e {

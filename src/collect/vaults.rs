@@ -50,7 +50,10 @@ pub async fn diagnostic_settings(
     // Not pageable (nextLinkName is null in the spec): one GET.
     recorded(
         client.arm_get::<SettingsList>(&path).await.map(|l| l.value),
-        format_args!("diagnostic settings of {vault_id}"),
+        format_args!(
+            "diagnostic settings of vault {}",
+            crate::access::vault_name(vault_id)
+        ),
     )
 }
 
