@@ -668,3 +668,52 @@ fn who_read_this_secret_path_and_object_filters() {
         refused.stderr
     );
 }
+
+#[path = "support/browser.rs"]
+mod browser;
+
+#[test]
+fn the_html_page_opens_offline_with_the_suspicious_callers_first() {
+    let setup = start(Faults::default());
+    let doc = json_of(&access(
+        &setup,
+        &["--subscription", SUB_A, "--format", "json"],
+    ));
+    let suspicious = doc["callers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["suspicious"] == true)
+        .count();
+    let page = setup.dir.path().join("access.html");
+    let out = access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let l = browser::load(&page, &[]);
+    assert!(l.requests.is_empty(), "{:?}", l.requests);
+    assert!(l.console.is_empty(), "{:?}", l.console);
+    assert!(
+        l.dom
+            .contains(&format!("{suspicious} suspicious caller(s)")),
+        "the page counts the suspicious callers"
+    );
+    // In each vault's table the marked rows come first.
+    for section in l.dom.split("<section class=\"vault\"").skip(1) {
+        let rows: Vec<&str> = section.split("<tr class=\"").skip(1).collect();
+        let first_quiet = rows.iter().position(|r| r.starts_with("pass"));
+        let last_marked = rows.iter().rposition(|r| r.starts_with("fail"));
+        if let (Some(q), Some(m)) = (first_quiet, last_marked) {
+            assert!(m < q, "a suspicious caller after a quiet one");
+        }
+    }
+    assert!(l.dom.contains("Not read") && l.dom.contains("kv-app-legacy"));
+}

@@ -12,6 +12,9 @@ pub enum AccessFormat {
     Json,
     Csv,
     Markdown,
+    /// One self-contained page: per vault its top callers (suspicious
+    /// first) and failed requests, and the vaults not read.
+    Html,
 }
 
 fn top_operations(ops: &std::collections::BTreeMap<String, u64>, n: usize) -> String {
@@ -277,6 +280,7 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
             }
             String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
         }
+        AccessFormat::Html => html(report, view),
         AccessFormat::Markdown => {
             let (header, rows) = grid(report, view, false);
             let cell = |s: &str| text::markdown(&text::clip(s, MAX_CELL));
@@ -365,4 +369,108 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
             out
         }
     }
+}
+
+/// Callers shown per vault in the HTML page (the JSON has them all).
+const HTML_CALLERS_PER_VAULT: usize = 25;
+
+/// The access report as one self-contained HTML page (see
+/// [`crate::report::html`]): per vault, a bar chart of its top callers'
+/// requests and failures and their table (suspicious callers first), its
+/// failures or events, and the vaults that could not be read.
+fn html(report: &AccessReport, view: View) -> String {
+    use crate::report::html::{bars, page, text};
+    use maud::html;
+    use std::collections::BTreeMap;
+    let mut callers: BTreeMap<&str, Vec<&super::Caller>> = BTreeMap::new();
+    for c in &report.callers {
+        callers.entry(vault_name(&c.vault)).or_default().push(c);
+    }
+    let mut failures: BTreeMap<&str, Vec<&super::Failure>> = BTreeMap::new();
+    for f in &report.failures {
+        failures.entry(vault_name(&f.vault)).or_default().push(f);
+    }
+    let suspicious = report.callers.iter().filter(|c| c.suspicious).count();
+    let title = format!(
+        "kvaudit access: {} vault(s), {} to {}",
+        report.vaults.len(),
+        report.window_start,
+        report.window_end
+    );
+    let body = html! {
+        header {
+            h1 { "kvaudit access" }
+            p.muted #scope { (report.vaults.len()) " vault(s) read, " (report.unread.len()) " not read; " (text(&report.window_start)) " to " (text(&report.window_end)) "." }
+            @if view == View::Callers {
+                div.gate.(if suspicious > 0 { "fail" } else { "pass" }) #suspicious {
+                    (suspicious) " suspicious caller(s): not allow-listed, with unexplained 401s or with 403s"
+                }
+            }
+        }
+        @for (vault, list) in &callers {
+            section.vault data-vault=(text(vault)) {
+                h2 { (text(vault)) }
+                @let top: Vec<&&super::Caller> = list.iter().take(HTML_CALLERS_PER_VAULT).collect();
+                @let rows: Vec<(String, usize, &str)> = top.iter().take(10).map(|c| {
+                    (text(&crate::text::clip(&format!("{} {}", c.identity, c.caller_ip), 18)), c.requests as usize, if c.suspicious { "fail" } else { "pass" })
+                }).collect();
+                (bars(&rows))
+                table {
+                    thead { tr { th { "" } th { "Identity" } th { "Caller IP" } th { "Client" } th { "Requests" } th { "401 (unexplained)" } th { "403" } th { "First seen" } th { "Last seen" } } }
+                    tbody {
+                        @for c in &top {
+                            tr.(if c.suspicious { "fail" } else { "pass" }) {
+                                td { @if c.suspicious { (SUSPICIOUS) } @else if c.known { (KNOWN) } }
+                                td { (text(&c.identity)) }
+                                td { (text(&c.caller_ip)) }
+                                td { (text(&crate::text::clip(&c.client, 60))) }
+                                td.num { (c.requests) }
+                                td.num { (c.unauthorized) " (" (c.unexplained) ")" }
+                                td.num { (c.forbidden) }
+                                td { (seconds(&c.first_seen)) }
+                                td { (seconds(&c.last_seen)) }
+                            }
+                        }
+                    }
+                }
+                @if list.len() > top.len() {
+                    p.muted { (list.len() - top.len()) " more caller(s): --format json lists them all." }
+                }
+            }
+        }
+        @for (vault, list) in &failures {
+            section.vault data-vault=(text(vault)) {
+                h2 { (text(vault)) ": failed requests" }
+                table {
+                    thead { tr { th { "Operation" } th { "Request path" } th { "Result" } th { "HTTP" } th { "Count" } th { "Last seen" } } }
+                    tbody {
+                        @for f in list {
+                            tr { td { (text(&f.operation)) } td { (text(&f.request_path)) } td { (text(&f.result_signature)) } td.num { (f.http_status) } td.num { (f.count) } td { (seconds(&f.last_seen)) } }
+                        }
+                    }
+                }
+            }
+        }
+        @if view == View::Events {
+            section #events {
+                h2 { "Events, newest first" }
+                table {
+                    thead { tr { th { "Time" } th { "Vault" } th { "Caller" } th { "IP" } th { "Operation" } th { "HTTP" } th { "Request path" } } }
+                    tbody {
+                        @for e in &report.events {
+                            tr { td { (seconds(&e.time)) } td { (text(vault_name(&e.vault))) } td { (text(&e.identity)) } td { (text(&e.caller_ip)) } td { (text(&e.operation)) } td.num { (e.http_status) } td { (text(&e.request_path)) } }
+                        }
+                    }
+                }
+            }
+        }
+        @if !report.unread.is_empty() {
+            section #unread {
+                h2 { "Not read" }
+                ul { @for u in &report.unread { li { (text(vault_name(&u.vault))) ": " (text(&u.reason)) } } }
+            }
+        }
+        footer.muted { p { "Generated by kvaudit " (env!("CARGO_PKG_VERSION")) "." } }
+    };
+    page(&title, body)
 }
