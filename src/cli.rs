@@ -60,15 +60,22 @@ pub enum Command {
     },
 }
 
+/// Which inventory to read: a file, standard input, or the built-in demo.
 #[derive(Debug, Args)]
-pub struct FixArgs {
-    /// Inventory JSON file (`-` reads standard input).
+pub struct InventoryArgs {
+    /// Inventory JSON file (from `scan --save-inventory`; `-` reads standard input). See docs/inventory.md.
     #[arg(value_name = "INVENTORY", conflicts_with = "demo")]
     pub inventory: Option<PathBuf>,
 
-    /// Use the demo tenant built into kvaudit.
+    /// Use the demo tenant built into kvaudit (no Azure account needed).
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub input: InventoryArgs,
 
     #[command(flatten)]
     pub policies: PolicyArgs,
@@ -84,13 +91,8 @@ pub struct FixArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Inventory JSON file to evaluate (`-` reads standard input). See docs/inventory.md.
-    #[arg(value_name = "INVENTORY", conflicts_with = "demo")]
-    pub inventory: Option<PathBuf>,
-
-    /// Evaluate the demo tenant built into kvaudit (no Azure account needed).
-    #[arg(long)]
-    pub demo: bool,
+    #[command(flatten)]
+    pub input: InventoryArgs,
 
     #[command(flatten)]
     pub policies: PolicyArgs,

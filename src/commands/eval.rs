@@ -11,16 +11,17 @@ use kvaudit::inventory::Inventory;
 use kvaudit::report::{self, Report};
 
 pub fn run(args: &EvalArgs, verbose: u8) -> Result<i32> {
-    let (inventory, origin) = load(args.inventory.as_deref(), args.demo)?;
+    let (inventory, origin) = load(&args.input)?;
     let set = super::compile(&args.policies)?;
     info!(rules = set.rules().len(), "policies compiled");
     evaluate_and_report(&set, inventory, &origin, &args.output, verbose)
 }
 
 /// The inventory of `path` (`-`: standard input) or the demo, and where it came from.
-pub fn load(path: Option<&std::path::Path>, demo: bool) -> Result<(Inventory, String)> {
+pub fn load(input: &crate::cli::InventoryArgs) -> Result<(Inventory, String)> {
     let loading = Utc::now();
-    let (inventory, origin) = if demo {
+    let path = input.inventory.as_deref();
+    let (inventory, origin) = if input.demo {
         (kvaudit::demo::inventory()?, "demo".to_string())
     } else {
         let path = path

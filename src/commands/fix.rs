@@ -6,7 +6,7 @@ use chrono::Utc;
 use crate::cli::FixArgs;
 
 pub fn run(args: &FixArgs) -> Result<i32> {
-    let (inventory, origin) = super::eval::load(args.inventory.as_deref(), args.demo)?;
+    let (inventory, origin) = super::eval::load(&args.input)?;
     let set = super::compile(&args.policies)?;
     let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
     let waivers = match &args.waivers {
