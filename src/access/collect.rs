@@ -163,14 +163,10 @@ pub async fn run(
         .await;
     for (ws_id, answer) in answers {
         let ids = &vault_ids[&ws_id];
+        let ws = super::vault_name(&ws_id);
         match answer {
             Err(e) => {
-                warn!(
-                    "workspace {}: {}",
-                    crate::access::vault_name(&ws_id),
-                    e.without_path()
-                );
-                let ws = super::vault_name(&ws_id);
+                warn!("workspace {ws}: {}", e.without_path());
                 unread_all(
                     &mut report,
                     ids,
@@ -179,7 +175,6 @@ pub async fn run(
             }
             Ok(resp) => {
                 if let Some(p) = resp.problem() {
-                    let ws = super::vault_name(&ws_id);
                     unread_all(
                         &mut report,
                         ids,
@@ -191,8 +186,7 @@ pub async fn run(
                 }
                 report.vaults.extend(ids.iter().cloned());
                 if let Err(problem) = absorb(&mut report, &resp, q.view, allow) {
-                    warn!("workspace {}: {problem}", crate::access::vault_name(&ws_id));
-                    let ws = super::vault_name(&ws_id);
+                    warn!("workspace {ws}: {problem}");
                     unread_all(
                         &mut report,
                         ids,
@@ -204,6 +198,7 @@ pub async fn run(
             }
         }
     }
+    filter(&mut report, q);
     sort(&mut report, q);
     report.vaults.sort();
     report.unread.sort_by(|a, b| a.vault.cmp(&b.vault));
@@ -410,21 +405,8 @@ fn absorb(
     Ok(())
 }
 
-/// Merges the workspaces' answers in the views' orders.
-fn sort(report: &mut AccessReport, q: &AccessQuery) {
-    // Grouped by vault; in each, the suspicious callers first (most
-    // unexplained 401s and 403s first), then by requests.
-    report.callers.sort_by(|a, b| {
-        a.vault
-            .cmp(&b.vault)
-            .then_with(|| b.suspicious.cmp(&a.suspicious))
-            .then_with(|| (b.unexplained + b.forbidden).cmp(&(a.unexplained + a.forbidden)))
-            .then_with(|| b.requests.cmp(&a.requests))
-            .then_with(|| {
-                (&a.caller_ip, &a.client, &a.identity).cmp(&(&b.caller_ip, &b.client, &b.identity))
-            })
-    });
-    // The filters the KQL of these views does not apply.
+/// Applies the filters the KQL of the callers and failures views does not.
+fn filter(report: &mut AccessReport, q: &AccessQuery) {
     if let Some(who) = q.caller.as_deref() {
         report.callers.retain(|c| c.is(who));
     }
@@ -451,6 +433,23 @@ fn sort(report: &mut AccessReport, q: &AccessQuery) {
             .failures
             .retain(|f| object_of(&f.request_path).is_some_and(|o| o.eq_ignore_ascii_case(object)));
     }
+}
+
+/// Merges the workspaces' answers in the views' orders, and keeps the
+/// first `--limit` rows of the callers and failures.
+fn sort(report: &mut AccessReport, q: &AccessQuery) {
+    // Grouped by vault; in each, the suspicious callers first (most
+    // unexplained 401s and 403s first), then by requests.
+    report.callers.sort_by(|a, b| {
+        a.vault
+            .cmp(&b.vault)
+            .then_with(|| b.suspicious.cmp(&a.suspicious))
+            .then_with(|| (b.unexplained + b.forbidden).cmp(&(a.unexplained + a.forbidden)))
+            .then_with(|| b.requests.cmp(&a.requests))
+            .then_with(|| {
+                (&a.caller_ip, &a.client, &a.identity).cmp(&(&b.caller_ip, &b.client, &b.identity))
+            })
+    });
     report.failures.sort_by(|a, b| {
         b.count.cmp(&a.count).then_with(|| {
             (

@@ -124,7 +124,8 @@ pub fn evaluate_and_report(
         benchmark: set.benchmark().map(str::to_string),
         gate: triaged.gate,
         view: report::table::View {
-            width: report::table::View::width_for(out.output.is_none()),
+            // Set for each destination below (a terminal's width or a file's).
+            width: report::table::DEFAULT_WIDTH,
             group_by: out.group_by,
             quiet: out.quiet,
             details: verbose > 0,

@@ -337,7 +337,7 @@ fn by_rule(report: &Report, view: &View, painter: &Painter, width: u16) -> Vec<S
             .collect();
         let all: BTreeSet<&str> = fs.iter().map(|f| f.resource.name.as_str()).collect();
         if failing.is_empty() && (unread.is_empty() || view.quiet) && !report.show_passed {
-            if failing.is_empty() && unread.is_empty() {
+            if unread.is_empty() {
                 clean.push(id);
             }
             continue;
@@ -360,14 +360,9 @@ fn by_rule(report: &Report, view: &View, painter: &Painter, width: u16) -> Vec<S
         if let Some(c) = controls {
             id_text.push_str(&format!(" [{c}]"));
         }
+        let id_text = fit(&id_text, (width as usize).saturating_sub(10));
         let room = (width as usize).saturating_sub(10 + id_text.chars().count());
-        let title = crate::text::terminal(title).into_owned();
-        let title = if title.chars().count() > room {
-            let cut: String = title.chars().take(room.saturating_sub(1)).collect();
-            format!("{}…", cut.trim_end())
-        } else {
-            title
-        };
+        let title = fit(&crate::text::terminal(title), room);
         let head = format!(
             "{} {} {title}",
             painter.paint(
@@ -405,12 +400,14 @@ fn by_rule(report: &Report, view: &View, painter: &Painter, width: u16) -> Vec<S
             rows += 1;
         }
         constrain(&mut t, 1, width);
-        let mut block = format!("{head}\n         {sub}\n");
+        let mut block = format!(
+            "{head}\n{}\n",
+            fit(&format!("         {sub}"), width as usize)
+        );
         if rows > 0 {
-            block.push_str(&t.to_string());
-            block.push('\n');
+            block.push_str(&trim_ends(&t.to_string()));
         }
-        blocks.push(clip_lines(&block, width));
+        blocks.push(block);
     }
     if !clean.is_empty() {
         let text = format!(
@@ -469,11 +466,19 @@ fn by_vault(report: &Report, view: &View, painter: &Painter, width: u16) -> Vec<
                 ))
         });
         let sub = &fs[0].resource.subscription_id;
-        let head = format!(
-            "{}: {n_fail} failing, {n_unread} not evaluable, {n_pass} passed (subscription {})",
-            painter.bold(&shorten(name, MAX_NAME)),
-            shorten(sub, MAX_NAME)
+        // Cut to the width before the name is made bold.
+        let name = shorten(name, MAX_NAME);
+        let head = fit(
+            &format!(
+                "{name}: {n_fail} failing, {n_unread} not evaluable, {n_pass} passed (subscription {})",
+                shorten(sub, MAX_NAME)
+            ),
+            width as usize,
         );
+        let head = match head.strip_prefix(name.as_str()) {
+            Some(rest) => format!("{}{rest}", painter.bold(&name)),
+            None => head,
+        };
         let mut t = lines(width);
         for f in fs.iter().filter(|f| listed(report, view, f)) {
             let (label, c) = status_of(f);
@@ -489,7 +494,7 @@ fn by_vault(report: &Report, view: &View, painter: &Painter, width: u16) -> Vec<
             );
         }
         constrain(&mut t, 2, width);
-        blocks.push(clip_lines(&format!("{head}\n{t}\n"), width));
+        blocks.push(format!("{head}\n{}", trim_ends(&t.to_string())));
     }
     if clean > 0 {
         blocks.push(format!(
@@ -500,39 +505,21 @@ fn by_vault(report: &Report, view: &View, painter: &Painter, width: u16) -> Vec<
     blocks
 }
 
-/// Heading lines longer than the width are cut (tables are sized already).
-fn clip_lines(block: &str, width: u16) -> String {
-    let mut out = String::with_capacity(block.len());
-    for line in block.lines() {
-        let visible = strip_ansi_len(line);
-        if visible > width as usize && !line.contains('\u{1b}') {
-            let cut: String = line.chars().take(width as usize - 1).collect();
-            out.push_str(cut.trim_end());
-            out.push('…');
-        } else {
-            out.push_str(line.trim_end());
-        }
-        out.push('\n');
+/// `line` cut to `width` characters, the cut marked with "…".
+fn fit(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line.to_string();
     }
-    out
+    let cut: String = line.chars().take(width.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
 }
 
-/// Display width of a line without its SGR sequences (one column per char).
-pub fn strip_ansi_len(line: &str) -> usize {
-    let mut n = 0;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            n += 1;
-        }
-    }
-    n
+/// A table's lines without trailing blanks (the borderless preset pads).
+fn trim_ends(table: &str) -> String {
+    table
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
 }
 
 /// The `--benchmark` view: one row per control, in control order.
