@@ -1,9 +1,9 @@
 //! Differential test of the two engines: generated inventories, with
 //! malformed and edge rows, evaluated by regorus' VM (what `eval` runs) and
 //! its interpreter (what `policy test` runs), each with and without the
-//! per-subscription alert precompute. All four must give identical findings,
-//! so `policy test` tests production semantics and the precompute is only a
-//! cache.
+//! per-subscription alert precompute and the `memo_key` sharing of the alert
+//! rules' results. All must give identical findings, so `policy test` tests
+//! production semantics and the precompute and the memo are only caches.
 mod common;
 
 use common::*;
@@ -255,10 +255,11 @@ fn inventory_gen(seed: u64) -> Inventory {
     Inventory::from_json(&inv.to_string(), "generated").expect("generated inventory parses")
 }
 
-fn evaluate(inv: &Inventory, evaluator: Evaluator, precompute: bool) -> Vec<Finding> {
+fn evaluate(inv: &Inventory, evaluator: Evaluator, precompute: bool, memo: bool) -> Vec<Finding> {
     let mut set = PolicySet::compile(&builtin::files(), PolicyData::defaults()).unwrap();
     set.set_evaluator(evaluator);
     set.set_precompute(precompute);
+    set.set_memo(memo);
     set.evaluate(inv)
         .expect("evaluation does not fail as a whole")
 }
@@ -268,20 +269,18 @@ fn vm_and_interpreter_with_and_without_precompute_agree_on_generated_inventories
     let mut statuses = std::collections::BTreeMap::new();
     for seed in 0..24 {
         let inv = inventory_gen(seed);
-        let production = evaluate(&inv, Evaluator::Vm, true);
-        for (evaluator, precompute) in [
-            (Evaluator::Interpreter, true),
-            (Evaluator::Vm, false),
-            (Evaluator::Interpreter, false),
+        let production = evaluate(&inv, Evaluator::Vm, true, true);
+        for (evaluator, precompute, memo) in [
+            (Evaluator::Vm, true, false),
+            (Evaluator::Interpreter, true, true),
+            (Evaluator::Vm, false, false),
+            (Evaluator::Interpreter, false, false),
         ] {
-            let other = evaluate(&inv, evaluator, precompute);
-            assert_eq!(
-                production.len(),
-                other.len(),
-                "seed {seed}: {evaluator:?}, precompute {precompute}"
-            );
+            let what = format!("seed {seed}: {evaluator:?}, precompute {precompute}, memo {memo}");
+            let other = evaluate(&inv, evaluator, precompute, memo);
+            assert_eq!(production.len(), other.len(), "{what}");
             for (a, b) in production.iter().zip(&other) {
-                assert_eq!(a, b, "seed {seed}: {evaluator:?}, precompute {precompute}");
+                assert_eq!(a, b, "{what}");
             }
         }
         for f in &production {

@@ -526,7 +526,7 @@ fn admin_alert_fails_and_says_why_each_alert_did_not_count() {
                 true
             )])),
             groups(),
-            "do not cover",
+            "is scoped elsewhere",
         ),
         (
             "delete only",

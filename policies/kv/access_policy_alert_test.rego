@@ -227,16 +227,16 @@ test_fail_when_scope_is_another_resource_group if {
 	inp := with_alerts([alert("kv-other-rg", {"scopes": [other]})])
 	r := sole(results) with input as inp
 	r.status == "fail"
-	startswith(r.message, because("'kv-other-rg' its scopes "))
+	startswith(r.message, because("'kv-other-rg' is scoped elsewhere ("))
 	contains(r.message, other)
-	endswith(r.message, sprintf("do not cover %v", [lower(kv_id)]))
+	contains(r.message, sprintf("'kv-other-rg' is scoped elsewhere (%v)", [other]))
 }
 
 test_fail_when_scope_is_another_vault if {
 	inp := with_alerts([alert("kv-other-vault", {"scopes": [concat("", [kv_id, "2"])]})])
 	r := sole(results) with input as inp
 	r.status == "fail"
-	contains(r.message, "'kv-other-vault' its scopes")
+	contains(r.message, "'kv-other-vault' is scoped elsewhere")
 }
 
 test_fail_when_operation_is_the_vault_write if {

@@ -245,9 +245,9 @@ test_fail_when_scope_is_another_resource_group if {
 	inp := with_alerts([alert("kv-other-rg", {"scopes": [other]})])
 	r := sole(results) with input as inp
 	r.status == "fail"
-	startswith(r.message, concat("", [nothing_covers, ": 'kv-other-rg' its scopes "]))
+	startswith(r.message, concat("", [nothing_covers, ": 'kv-other-rg' is scoped elsewhere ("]))
 	contains(r.message, other)
-	endswith(r.message, sprintf("do not cover %v", [vault_id_lower]))
+	contains(r.message, sprintf("'kv-other-rg' is scoped elsewhere (%v)", [other]))
 	r.evidence.candidates[0].reasons[write_op] == r.evidence.candidates[0].reasons[delete_op]
 }
 
@@ -255,14 +255,14 @@ test_fail_when_scope_is_a_resource_group_name_prefix if {
 	inp := with_alerts([alert("kv-rg-pro", {"scopes": [sprintf("/subscriptions/%v/resourceGroups/rg-pro", [sub_id])]})])
 	r := sole(results) with input as inp
 	r.status == "fail"
-	contains(r.message, "do not cover")
+	contains(r.message, "is scoped elsewhere")
 }
 
 test_fail_when_scope_is_another_subscription if {
 	inp := with_alerts([alert("kv-other-sub", {"scopes": ["/subscriptions/11111111-1111-1111-1111-111111111111"]})])
 	r := sole(results) with input as inp
 	r.status == "fail"
-	contains(r.message, "'kv-other-sub' its scopes")
+	contains(r.message, "'kv-other-sub' is scoped elsewhere")
 }
 
 test_fail_when_alert_is_disabled if {

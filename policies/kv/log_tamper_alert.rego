@@ -80,3 +80,7 @@ operations := ["Microsoft.Insights/diagnosticSettings/write", "Microsoft.Insight
 events := {op: lib.child_event(op, input.vault.id) | some op in operations}
 
 results := lib.alert_results(operations, events, input.vault.id)
+
+# The results depend only on this (see data.kvaudit.alerting.memo_key), so
+# vaults that share it are evaluated once.
+memo_key := data.kvaudit.alerting.memo_key(input.vault.id)

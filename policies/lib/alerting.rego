@@ -32,6 +32,28 @@ positions(by_scope, target) := sort({i |
 	some i in object.get(by_scope, sc, [])
 })
 
+# memo_key(target): all that an alert rule's results on `target` depend on,
+# besides the subscription's alerts and the action groups, when the rule
+# builds its events from `target` with lib.vault_event or lib.child_event
+# (see "memo_key" in docs/policies.md). A target that no alert is scoped to
+# and no alert condition names is judged exactly like every other such
+# target of its subscription and resource group (the messages do not name
+# it), so kvaudit evaluates the rule once for all of them.
+memo_key(target) := {"resource": n} if {
+	n := lib.norm_id(target)
+	specific(n)
+} else := {
+	"subscription": lower(lib.str(input.subscription.subscriptionId)),
+	"scopes": sort(lib.covering_scopes(target) - {lib.norm_id(target)}),
+	"resourceGroup": lib.resource_group(target),
+}
+
+# specific(n): an alert is scoped to the resource itself, or its condition
+# names it.
+specific(n) if count(object.get(index.byScope, n, [])) > 0
+
+specific(n) if count(object.get(index.byResourceId, n, [])) > 0
+
 # covering(target, event): positions of the live alerts that notify someone
 # of `event` on `target`, in list order. For the operations of
 # data.kvaudit.events.templates this is a lookup per covering scope (plus

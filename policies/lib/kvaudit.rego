@@ -490,6 +490,15 @@ alert_index_of(alerts, facts) := {
 	# The live alerts whose condition names a resource group or resource:
 	# matched per target.
 	"residualLiveByScope": grouped([pair | some pair in scoped; f := facts[alerts[pair[1]].id]; f.live; f.residual != []]),
+	# byResourceId[normalised id]: the alerts (live or not) whose condition
+	# names that resource id: they judge it unlike its neighbours.
+	"byResourceId": grouped([pair | some pair in {[v, i] |
+		some i, a in alerts
+		some el in facts[a.id].elements
+		some alt in el
+		alt.field == "resourceid"
+		some v in alt.values
+	}]),
 } if {
 	scoped := [[sc, i] | some i, a in alerts; some sc in {x | some x in facts[a.id].scopes}]
 	by_operation := {op: [i | some i, a in alerts; facts[a.id].matches[op] == true] |
@@ -537,7 +546,7 @@ alert_problem(alert, event, target) := problem if {
 
 facts_problem(alert, f, event, target) := "is disabled" if {
 	not f.enabled
-} else := sprintf("its scopes %v do not cover %v", [object.get(alert, ["properties", "scopes"], []), target]) if {
+} else := sprintf("is scoped elsewhere (%v)", [concat(", ", [str(sc) | some sc in object.get(alert, ["properties", "scopes"], [])])]) if {
 	not scope_covers(f.scopes, target)
 } else := f.filterProblem if {
 	f.filterProblem != ""

@@ -432,3 +432,48 @@ test_alert_problem_filter_lists_every_filter_field if {
 	p := lib.alert_problem(a, t_write_event, lib.norm_id(t_vault_id)) with input as inp
 	p == "filters events out on caller, level"
 }
+
+# ---------------------------------------------------------------------------
+# data.kvaudit.alerting.memo_key: vaults judged alike share a key
+# ---------------------------------------------------------------------------
+
+t_rg := "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-prod"
+
+t_memo_alert(name, scopes, all_of) := {
+	"id": sprintf("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-monitoring/providers/microsoft.insights/activityLogAlerts/%v", [name]),
+	"name": name,
+	"properties": {"enabled": true, "scopes": scopes, "condition": {"allOf": all_of}},
+}
+
+t_memo_input(alerts) := {
+	"subscription": {"subscriptionId": "00000000-0000-0000-0000-000000000000", "activityLogAlerts": {"status": "ok", "value": alerts}},
+	"actionGroups": {"status": "ok", "byId": {}},
+}
+
+t_memo_keys(alerts) := {name: k |
+	inp := t_memo_input(alerts)
+	some name in ["kv-prod", "kv-other", "KV-NAMED", "kv-scoped"]
+	k := data.kvaudit.alerting.memo_key(sprintf("%v/providers/Microsoft.KeyVault/vaults/%v", [t_rg, name])) with input as inp
+}
+
+test_memo_key_shared_by_vaults_no_alert_singles_out if {
+	keys := t_memo_keys([
+		t_memo_alert("rg", [t_rg], [{"field": "category", "equals": "Administrative"}]),
+		t_memo_alert("named", [t_rg], [{"field": "resourceId", "equals": sprintf("%v/providers/Microsoft.KeyVault/vaults/kv-named", [t_rg])}]),
+		t_memo_alert("scoped", [sprintf("%v/providers/microsoft.keyvault/vaults/KV-SCOPED/", [t_rg])], []),
+	])
+	keys["kv-prod"] == keys["kv-other"]
+	keys["kv-prod"].resourceGroup == "rg-prod"
+	keys["KV-NAMED"] == {"resource": lower(sprintf("%v/providers/Microsoft.KeyVault/vaults/kv-named", [t_rg]))}
+	keys["kv-scoped"] == {"resource": lower(sprintf("%v/providers/Microsoft.KeyVault/vaults/kv-scoped", [t_rg]))}
+}
+
+test_memo_key_differs_by_resource_group_and_subscription if {
+	inp := t_memo_input([])
+	a := data.kvaudit.alerting.memo_key(t_vault_id) with input as inp
+	b := data.kvaudit.alerting.memo_key(replace(t_vault_id, "rg-prod", "rg-dev")) with input as inp
+	c := data.kvaudit.alerting.memo_key(replace(t_vault_id, "00000000-0000-0000-0000-000000000000", "11111111-1111-1111-1111-111111111111")) with input as inp
+	a != b
+	a != c
+	b != c
+}

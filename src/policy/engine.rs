@@ -19,6 +19,10 @@ use crate::inventory::Inventory;
 
 /// The generated package that gathers all vault rules' results.
 const AGGREGATE_PACKAGE: &str = "kvaudit_internal.aggregate";
+/// The same for the vault rules that do not declare `memo_key`.
+const UNMEMOISED_PACKAGE: &str = "kvaudit_internal.aggregate_unmemoised";
+/// The generated package that gathers the vault rules' `memo_key`s.
+const MEMO_KEYS_PACKAGE: &str = "kvaudit_internal.memo_keys";
 /// The same for subscription rules.
 const SUBSCRIPTION_PACKAGE: &str = "kvaudit_internal.aggregate_subscription";
 /// The generated package that gathers `data.kvaudit.precompute`.
@@ -35,6 +39,10 @@ pub struct Rule {
     pub metadata: RuleMetadata,
     /// `data.<package>.results`, prepared once.
     results_path: String,
+    /// `data.<package>.memo_key`, when the package declares it: the rule's
+    /// results on a resource depend only on that value (docs/policies.md,
+    /// "memo_key"), so resources that share it are evaluated once.
+    memo_path: Option<String>,
 }
 
 /// How rules are executed. Both give the same findings (a test checks it);
@@ -60,6 +68,9 @@ pub struct PolicySet {
     /// Whether alert facts are computed once per subscription (always, but
     /// for the differential test that checks the per-vault path agrees).
     precompute: bool,
+    /// Whether rules that declare `memo_key` are evaluated once per key
+    /// (always, but for the same test).
+    memo: bool,
     /// Ids of every rule compiled, before `select`.
     loaded: Vec<String>,
 }
@@ -150,6 +161,7 @@ impl PolicySet {
                 }
                 (Some(f), Some(_)) => f,
             };
+            let memo_path = declares("memo_key").map(|_| format!("{package}.memo_key"));
             let value = engine
                 .eval_rule(format!("{package}.metadata"))
                 .map_err(|e| rego_error(&e))?;
@@ -184,6 +196,7 @@ impl PolicySet {
                 file: file.path.clone(),
                 builtin: file.builtin,
                 results_path: format!("{package}.results"),
+                memo_path,
                 metadata,
             });
         }
@@ -200,6 +213,7 @@ impl PolicySet {
             benchmark: None,
             limits: Limits::default(),
             precompute: true,
+            memo: true,
         })
     }
 
@@ -251,6 +265,24 @@ impl PolicySet {
         self.precompute = on;
     }
 
+    /// Turns `memo_key` off, so every rule is evaluated on every resource.
+    /// For tests: both ways must agree.
+    #[doc(hidden)]
+    pub fn set_memo(&mut self, on: bool) {
+        self.memo = on;
+    }
+
+    /// The selected vault rules that declare `memo_key`, when memoisation is on.
+    fn memoised(&self) -> Vec<&Rule> {
+        if !self.memo {
+            return Vec::new();
+        }
+        self.scoped("vault")
+            .into_iter()
+            .filter(|r| r.memo_path.is_some())
+            .collect()
+    }
+
     /// Every rule id loaded, selected or not (waivers may name any of them).
     pub fn loaded_rule_ids(&self) -> Vec<&str> {
         self.loaded.iter().map(String::as_str).collect()
@@ -270,28 +302,32 @@ impl PolicySet {
     /// whether it holds the per-subscription precompute (a library may not).
     fn evaluation_engine(&self) -> Result<(Engine, bool), Error> {
         let mut engine = self.engine.clone();
-        for (package, scope) in [
-            (AGGREGATE_PACKAGE, "vault"),
-            (SUBSCRIPTION_PACKAGE, "subscription"),
+        let memoised = self.memoised();
+        let unmemoised: Vec<&Rule> = self
+            .scoped("vault")
+            .into_iter()
+            .filter(|r| !memoised.iter().any(|m| m.metadata.id == r.metadata.id))
+            .collect();
+        let memo_keys: Vec<(&Rule, &str)> = memoised
+            .iter()
+            .filter_map(|r| Some((*r, r.memo_path.as_deref()?)))
+            .collect();
+        for (package, name, rules) in [
+            (AGGREGATE_PACKAGE, "vault", self.scoped("vault")),
+            (UNMEMOISED_PACKAGE, "vault-unmemoised", unmemoised),
+            (
+                SUBSCRIPTION_PACKAGE,
+                "subscription",
+                self.scoped("subscription"),
+            ),
         ] {
-            let rules = self.scoped(scope);
-            if rules.is_empty() {
-                continue;
-            }
-            let mut text = format!("package {package}\n\n");
-            for rule in rules {
-                // A variable key keeps `results` one partial-object rule; a rule
-                // whose results are undefined simply has no key.
-                text.push_str(&format!(
-                    "results[id] := r if {{\n\tid := {}\n\tr := {}\n}}\n\n",
-                    serde_json::Value::String(rule.metadata.id.clone()),
-                    rule.results_path
-                ));
-            }
-            engine
-                .add_policy(format!("<kvaudit>/{scope}-aggregate.rego"), text)
-                .map_err(|e| rego_error(&e))?;
+            let entries: Vec<(&Rule, &str)> = rules
+                .iter()
+                .map(|r| (*r, r.results_path.as_str()))
+                .collect();
+            add_aggregate(&mut engine, package, name, &entries)?;
         }
+        add_aggregate(&mut engine, MEMO_KEYS_PACKAGE, "memo-keys", &memo_keys)?;
         // The per-subscription precompute, when the library has it.
         let precompute = engine
             .get_packages()
@@ -313,6 +349,11 @@ impl PolicySet {
         if !self.scoped("vault").is_empty() {
             engine
                 .eval_rule(format!("data.{AGGREGATE_PACKAGE}.results"))
+                .map_err(|e| rego_error(&e))?;
+        }
+        if !memo_keys.is_empty() {
+            engine
+                .eval_rule(format!("data.{MEMO_KEYS_PACKAGE}.results"))
                 .map_err(|e| rego_error(&e))?;
         }
         Ok((engine, precompute))
@@ -351,17 +392,41 @@ impl PolicySet {
         }
         let query = format!("data.{AGGREGATE_PACKAGE}.results");
         // The aggregate's keys, built once rather than per vault and rule.
-        let keys: Vec<Value> = vault_rules
+        let keys = rule_keys(&vault_rules);
+        let memoised = self.memoised();
+        let rest: Vec<&Rule> = vault_rules
             .iter()
-            .map(|r| Value::from(r.metadata.id.as_str()))
+            .copied()
+            .filter(|r| !memoised.iter().any(|m| m.metadata.id == r.metadata.id))
             .collect();
+        let rest_query = format!("data.{UNMEMOISED_PACKAGE}.results");
+        let memo_query = format!("data.{MEMO_KEYS_PACKAGE}.results");
+        let memo = (!memoised.is_empty()).then(|| Memo {
+            ids: rule_keys(&memoised),
+            rules: &memoised,
+            keys_path: &memo_query,
+            rest: Box::new(Plan {
+                rules: &rest,
+                keys: rule_keys(&rest),
+                aggregate: &rest_query,
+                memo: None,
+            }),
+            cache: Default::default(),
+        });
         let vm_factory = match self.evaluator {
             Evaluator::Interpreter => None,
             Evaluator::Vm => {
                 // The aggregate, and each rule on its own for a resource on
-                // which the aggregate failed.
+                // which the aggregate failed; with memoised rules, their keys
+                // and the aggregate of the others.
                 let mut entries = vec![query.as_str()];
                 entries.extend(vault_rules.iter().map(|r| r.results_path.as_str()));
+                if memo.is_some() {
+                    entries.push(&memo_query);
+                    if !rest.is_empty() {
+                        entries.push(&rest_query);
+                    }
+                }
                 Some(self.vm_factory(&base, &entries)?)
             }
         };
@@ -373,8 +438,9 @@ impl PolicySet {
             .collect();
         let plan = Plan {
             rules: &vault_rules,
-            keys: &keys,
+            keys,
             aggregate: &query,
+            memo,
         };
         let parts: Vec<Vec<Finding>> = chunks
             .par_iter()
@@ -397,9 +463,14 @@ impl PolicySet {
             findings.extend(p);
         }
         tracing::debug!(
-            "{} vault(s) evaluated in {} ms",
+            "{} vault(s) evaluated in {} ms{}",
             inventory.vaults.len(),
-            started.elapsed().as_millis()
+            started.elapsed().as_millis(),
+            plan.memo.as_ref().map_or(String::new(), |m| format!(
+                " ({} rule(s) evaluated once per memo_key: {} distinct keys)",
+                m.rules.len(),
+                m.cache.lock().map_or(0, |c| c.len())
+            ))
         );
         sort_findings(&mut findings);
         report_errors(&findings);
@@ -467,7 +538,88 @@ impl PolicySet {
     /// when that fails, each rule on its own, so that an error (a builtin
     /// given a bad value, the instruction budget, a malformed result) makes
     /// only the rules it happened in not evaluable.
+    ///
+    /// Rules that declare `memo_key` are run only for a key not seen before;
+    /// the other resources with that key get the same results. When their
+    /// keys cannot be computed on a resource, every rule runs on it.
     fn evaluate_resource(
+        &self,
+        worker: &mut Worker,
+        plan: &Plan<'_>,
+        resource: &Arc<Resource>,
+        input: &Value,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Some(memo) = &plan.memo {
+            let budget = self.limits.max_instructions;
+            let all_budget = budget.saturating_mul(memo.rules.len());
+            match worker.run(memo.keys_path, input, all_budget) {
+                Ok(keys) => {
+                    if !memo.rest.rules.is_empty() {
+                        self.evaluate_group(worker, &memo.rest, resource, input, out);
+                    }
+                    for (i, (rule, id)) in memo.rules.iter().zip(&memo.ids).enumerate() {
+                        self.evaluate_memoised(
+                            worker, memo, i, rule, &keys[id], resource, input, out,
+                        );
+                    }
+                    return;
+                }
+                Err(e) => tracing::debug!(
+                    "memo keys could not be computed on {}, evaluating every rule: {e}",
+                    resource.name
+                ),
+            }
+        }
+        self.evaluate_group(worker, plan, resource, input, out);
+    }
+
+    /// One memoised rule on one resource: the results cached for `key`, or
+    /// the rule run on this resource (and cached when the key is defined).
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_memoised(
+        &self,
+        worker: &mut Worker,
+        memo: &Memo<'_>,
+        index: usize,
+        rule: &Rule,
+        key: &Value,
+        resource: &Arc<Resource>,
+        input: &Value,
+        out: &mut Vec<Finding>,
+    ) {
+        let cache_key = (index, key.clone());
+        let cached = match key {
+            Value::Undefined => None,
+            _ => memo
+                .cache
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&cache_key).cloned()),
+        };
+        let value = match cached {
+            Some(v) => v,
+            None => match worker.run(&rule.results_path, input, self.limits.max_instructions) {
+                Ok(v) => {
+                    if *key != Value::Undefined
+                        && let Ok(mut c) = memo.cache.lock()
+                    {
+                        c.insert(cache_key, v.clone());
+                    }
+                    v
+                }
+                Err(e) => {
+                    out.push(self.evaluation_error(rule, resource, &e));
+                    return;
+                }
+            },
+        };
+        self.collect_or_mark(rule, resource, &value, out);
+    }
+
+    /// The rules of `plan` on one resource, all at once, or one by one when
+    /// that fails.
+    fn evaluate_group(
         &self,
         worker: &mut Worker,
         plan: &Plan<'_>,
@@ -479,7 +631,7 @@ impl PolicySet {
         let all_budget = budget.saturating_mul(plan.rules.len().max(1));
         match worker.run(plan.aggregate, input, all_budget) {
             Ok(all) => {
-                for (rule, key) in plan.rules.iter().zip(plan.keys) {
+                for (rule, key) in plan.rules.iter().zip(&plan.keys) {
                     self.collect_or_mark(rule, resource, &all[key], out);
                 }
             }
@@ -567,14 +719,11 @@ impl PolicySet {
         }
         let mut worker = Worker::Interpreter(Box::new(base.clone()));
         let query = format!("data.{SUBSCRIPTION_PACKAGE}.results");
-        let keys: Vec<Value> = rules
-            .iter()
-            .map(|r| Value::from(r.metadata.id.as_str()))
-            .collect();
         let plan = Plan {
             rules: &rules,
-            keys: &keys,
+            keys: rule_keys(&rules),
             aggregate: &query,
+            memo: None,
         };
         for (resource, input) in builder.subscription_inputs(inventory) {
             self.evaluate_resource(&mut worker, &plan, &resource, &input, &mut out);
@@ -717,18 +866,18 @@ impl PolicySet {
     }
 }
 
+fn fold_case(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes().map(|c| c.to_ascii_lowercase())
+}
+
+/// By rule, resource id (ignoring ASCII case, as Azure does) and
+/// discriminator; compared without allocating, as there may be 10⁵ or more.
 fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (
-            &a.rule_id,
-            a.resource.id.to_ascii_lowercase(),
-            &a.discriminator,
-        )
-            .cmp(&(
-                &b.rule_id,
-                b.resource.id.to_ascii_lowercase(),
-                &b.discriminator,
-            ))
+        a.rule_id
+            .cmp(&b.rule_id)
+            .then_with(|| fold_case(&a.resource.id).cmp(fold_case(&b.resource.id)))
+            .then_with(|| a.discriminator.cmp(&b.discriminator))
     });
 }
 
@@ -763,11 +912,57 @@ fn chunk_size(vaults: usize) -> usize {
 }
 
 /// What [`PolicySet::evaluate_resource`] runs: the rules, their keys in the
-/// aggregate's result, and the aggregate's path.
+/// aggregate's result, and the aggregate's path; and, when some rules
+/// declare `memo_key`, how those are run instead.
 struct Plan<'a> {
     rules: &'a [&'a Rule],
-    keys: &'a [Value],
+    keys: Vec<Value>,
     aggregate: &'a str,
+    memo: Option<Memo<'a>>,
+}
+
+/// The rules that declare `memo_key`, their keys' aggregate, the plan of
+/// the other rules, and the results computed so far per (rule, key), shared
+/// by the worker threads.
+struct Memo<'a> {
+    rules: &'a [&'a Rule],
+    ids: Vec<Value>,
+    keys_path: &'a str,
+    rest: Box<Plan<'a>>,
+    cache: std::sync::Mutex<BTreeMap<(usize, Value), Value>>,
+}
+
+/// Each rule's id as the key of its entry in an aggregate's result.
+fn rule_keys(rules: &[&Rule]) -> Vec<Value> {
+    rules
+        .iter()
+        .map(|r| Value::from(r.metadata.id.as_str()))
+        .collect()
+}
+
+/// Adds the generated package `package`, whose `results[id]` is the value
+/// of each entry's path (a variable key keeps it one partial-object rule; an
+/// entry whose value is undefined has no key). Nothing for no entries.
+fn add_aggregate(
+    engine: &mut Engine,
+    package: &str,
+    name: &str,
+    entries: &[(&Rule, &str)],
+) -> Result<(), Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut text = format!("package {package}\n\n");
+    for (rule, path) in entries {
+        text.push_str(&format!(
+            "results[id] := r if {{\n\tid := {}\n\tr := {path}\n}}\n\n",
+            serde_json::Value::String(rule.metadata.id.clone()),
+        ));
+    }
+    engine
+        .add_policy(format!("<kvaudit>/{name}-aggregate.rego"), text)
+        .map_err(|e| rego_error(&e))?;
+    Ok(())
 }
 
 /// One warning per rule whose evaluation failed somewhere, with the count
