@@ -111,6 +111,9 @@ set -e
 
 step "inventories against docs/inventory.schema.json"
 "$tools/venv/bin/python" scripts/validate_json.py docs/inventory.schema.json fixtures/demo/inventory.json
+# The inventory kvaudit iac plans from a template is the same format.
+"$kv" iac tests/fixtures/iac/compliant.json -q --save-inventory "$out/planned.json" >/dev/null
+"$tools/venv/bin/python" scripts/validate_json.py docs/inventory.schema.json "$out/planned.json"
 "$mt" validate "$out/demo.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning;Note" \
   -o "$out/multitool.sarif" --log ForceOverwrite >/dev/null
 # The multitool exits 0 even when it reports errors: read its output log.
@@ -130,6 +133,12 @@ sys.exit(1 if errors else 0)
 PY
 }
 count_errors "$out/multitool.sarif"
+# The SARIF of a template change (kvaudit iac): results at the template's lines.
+"$kv" iac tests/fixtures/iac/no-logging.json --format sarif --output "$out/iac.sarif" || [[ $? == 1 ]]
+"$tools/venv/bin/python" scripts/validate_json.py tests/schemas/sarif-schema-2.1.0.json "$out/iac.sarif"
+"$mt" validate "$out/iac.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning;Note" \
+  -o "$out/multitool-iac.sarif" --log ForceOverwrite >/dev/null
+count_errors "$out/multitool-iac.sarif"
 "$mt" validate "$out/demo-full.sarif" --rule-kind "Sarif" --level "Error;Warning" \
   -o "$out/multitool-full.sarif" --log ForceOverwrite >/dev/null
 count_errors "$out/multitool-full.sarif"

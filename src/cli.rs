@@ -40,6 +40,8 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Evaluate an inventory file (from `scan --save-inventory`, or hand-written) against the policies.
     Eval(EvalArgs),
+    /// Judge ARM templates (and `bicep build` output) before they are deployed, with the same rules.
+    Iac(IacArgs),
     /// Who accessed the vaults: callers (default), --failures, or --events (the audit trail).
     Access(AccessArgs),
     /// Write a reviewable az CLI script that fixes the failing results, with real names (runs nothing).
@@ -87,6 +89,42 @@ pub struct FixArgs {
     /// Write the script to FILE instead of standard output (its directory is created).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  az bicep build --file main.bicep --outfile main.json && kvaudit iac main.json\n  kvaudit iac infra/ --parameters infra/main.parameters.json --format sarif --output iac.sarif\n  kvaudit iac main.json --subscription-id $SUB --resource-group rg-app --fail-on high"
+)]
+pub struct IacArgs {
+    /// ARM template files, or directories searched for `*.json` templates.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// A parameters file (`{"parameters": {"name": {"value": ...}}}`); repeatable.
+    #[arg(long = "parameters", short = 'p', value_name = "FILE")]
+    pub parameters: Vec<PathBuf>,
+
+    /// The subscription the templates are deployed to (`subscription()`); only known at deployment.
+    #[arg(long, value_name = "ID", default_value = kvaudit::iac::DEFAULT_SUBSCRIPTION)]
+    pub subscription_id: String,
+
+    /// The resource group the templates are deployed to (`resourceGroup()`).
+    #[arg(long, value_name = "NAME", default_value = kvaudit::iac::DEFAULT_RESOURCE_GROUP)]
+    pub resource_group: String,
+
+    /// The resource group's location (`resourceGroup().location`).
+    #[arg(long, value_name = "REGION", default_value = "westeurope")]
+    pub location: String,
+
+    /// Write the planned inventory (the same format `scan --save-inventory` writes) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub save_inventory: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

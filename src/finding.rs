@@ -96,6 +96,33 @@ pub struct Resource {
     pub kind: String,
     pub name: String,
     pub subscription_id: String,
+    /// Where the resource is declared, for a resource planned by a template
+    /// (`kvaudit iac`); none for a live one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+impl Resource {
+    /// Its name, and where it is declared when a template declares it.
+    pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
+        match &self.source {
+            Some(src) => format!("{} ({src})", self.name).into(),
+            None => self.name.as_str().into(),
+        }
+    }
+}
+
+/// A file and 1-based line.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Source {
+    pub file: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 /// Evidence a rule gave for its verdict, kept as compact JSON text: a

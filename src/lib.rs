@@ -12,6 +12,7 @@ pub mod collect;
 pub mod demo;
 pub mod error;
 pub mod finding;
+pub mod iac;
 pub mod inventory;
 pub mod kql;
 pub mod policy;

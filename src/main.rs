@@ -71,6 +71,7 @@ fn main() {
 
     let result = match &cli.command {
         Command::Eval(args) => commands::eval::run(args, cli.verbose),
+        Command::Iac(args) => commands::iac::run(args, cli.verbose),
         Command::Fix(args) => commands::fix::run(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;

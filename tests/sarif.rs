@@ -364,3 +364,49 @@ fn category_sets_the_automation_id() {
     assert_eq!(log["runs"][0]["automationDetails"]["id"], "kvaudit/prod/");
     assert!(demo_sarif()["runs"][0].get("automationDetails").is_none());
 }
+
+#[test]
+fn iac_sarif_points_at_the_template_line_and_meets_the_same_rules() {
+    let out = Command::cargo_bin("kvaudit")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "iac",
+            "tests/fixtures/iac/no-logging.json",
+            "--format",
+            "sarif",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<String> = schema()
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(github_problems(&log), Vec::<String>::new());
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let audit = results
+        .iter()
+        .find(|r| r["ruleId"] == "kv/audit-logging")
+        .expect("the vault without logging fails kv/audit-logging");
+    let physical = &audit["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "tests/fixtures/iac/no-logging.json"
+    );
+    // The line of the vault's object in the template.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/iac/no-logging.json"
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let name_line = lines
+        .iter()
+        .position(|l| l.contains("\"type\": \"Microsoft.KeyVault/vaults\","))
+        .unwrap();
+    assert_eq!(physical["region"]["startLine"], name_line); // the `{` is the line above (1-based)
+    assert_eq!(lines[name_line - 1].trim(), "{");
+}

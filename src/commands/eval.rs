@@ -14,8 +14,13 @@ pub fn run(args: &EvalArgs, verbose: u8) -> Result<i32> {
     let (inventory, origin) = load(&args.input)?;
     let set = super::compile(&args.policies)?;
     info!(rules = set.rules().len(), "policies compiled");
-    evaluate_and_report(&set, inventory, &origin, &args.output, verbose)
+    evaluate_and_report(&set, inventory, &origin, &args.output, verbose, &|_, _| {})
 }
+
+/// What a command does to the findings after evaluation and before triage
+/// (`iac` anchors them at the templates).
+pub type Adjust<'a> =
+    &'a dyn Fn(&mut [kvaudit::finding::Finding], &[kvaudit::policy::engine::Rule]);
 
 /// The inventory of `path` (`-`: standard input) or the demo, and where it came from.
 pub fn load(input: &crate::cli::InventoryArgs) -> Result<(Inventory, String)> {
@@ -55,6 +60,7 @@ pub fn evaluate_and_report(
     origin: &str,
     out: &crate::cli::OutputArgs,
     verbose: u8,
+    adjust: Adjust<'_>,
 ) -> Result<i32> {
     // Where each report goes, and waivers and baseline, first: a bad one
     // must not cost an evaluation.
@@ -73,6 +79,7 @@ pub fn evaluate_and_report(
     };
     let started = Utc::now();
     let mut findings = set.evaluate(&inventory)?;
+    adjust(&mut findings, set.rules());
     kvaudit::remediation::apply(&mut findings, set.rules(), &inventory);
     let finished = Utc::now();
     let triaged = kvaudit::triage::triage(

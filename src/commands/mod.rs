@@ -2,6 +2,7 @@
 pub mod access;
 pub mod eval;
 pub mod fix;
+pub mod iac;
 pub mod policy;
 pub mod scan;
 

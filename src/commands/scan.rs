@@ -62,5 +62,5 @@ pub fn run(args: &ScanArgs, verbose: u8) -> Result<i32> {
             .with_context(|| format!("{}: cannot write the inventory", path.display()))?;
         eprintln!("kvaudit: saved the inventory to {}", path.display());
     }
-    super::eval::evaluate_and_report(&set, inventory, "scan", &args.output, verbose)
+    super::eval::evaluate_and_report(&set, inventory, "scan", &args.output, verbose, &|_, _| {})
 }

@@ -233,6 +233,20 @@ impl PolicySet {
         Ok(())
     }
 
+    /// Keeps only the selected rules `keep` accepts; gives the ids of the
+    /// others.
+    pub fn retain_rules(&mut self, keep: impl Fn(&Rule) -> bool) -> Vec<String> {
+        let mut dropped = Vec::new();
+        self.rules.retain(|r| {
+            let k = keep(r);
+            if !k {
+                dropped.push(r.metadata.id.clone());
+            }
+            k
+        });
+        dropped
+    }
+
     /// The benchmark the run reports by (`--benchmark`), if any.
     pub fn benchmark(&self) -> Option<&str> {
         self.benchmark.as_deref()

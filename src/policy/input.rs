@@ -42,6 +42,7 @@ pub fn subscription_resource(id: &str, display_name: Option<&str>) -> Resource {
         kind: "Microsoft.Resources/subscriptions".into(),
         name: display_name.unwrap_or(id).to_string(),
         subscription_id: id.to_ascii_lowercase(),
+        source: None,
     }
 }
 
@@ -245,6 +246,7 @@ impl InputBuilder {
             kind: v.vault.kind.clone(),
             name: v.vault.name.clone(),
             subscription_id: sub.clone(),
+            source: None,
         };
         let subscription = self.subscription(&sub);
         let mut input = BTreeMap::new();

@@ -150,18 +150,22 @@ fn section(
                 format!(
                     "| {state} | {} | {} | {} |\n",
                     f.severity.as_str(),
-                    name(&f.resource.name),
+                    name(&f.resource.display_name()),
                     short(&f.message)
                 )
             } else if failing {
                 format!(
                     "| {} | {} | {} |\n",
                     f.severity.as_str(),
-                    name(&f.resource.name),
+                    name(&f.resource.display_name()),
                     short(&f.message)
                 )
             } else {
-                format!("| {} | {} |\n", name(&f.resource.name), short(&f.message))
+                format!(
+                    "| {} | {} |\n",
+                    name(&f.resource.display_name()),
+                    short(&f.message)
+                )
             };
             if !budget.take(out, &row, CLOSE + 20) {
                 break;
@@ -271,7 +275,7 @@ pub fn render(report: &Report) -> String {
                 let row = format!(
                     "| `{}` | {} | {} | {} | {} |\n",
                     f.rule_id,
-                    name(&f.resource.name),
+                    name(&f.resource.display_name()),
                     short(&wr.justification),
                     short(&wr.owner),
                     wr.expires

@@ -163,13 +163,16 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
         Status::Pass => (ResultKind::Pass, ResultLevel::None),
         Status::NotEvaluable => (ResultKind::Open, ResultLevel::None),
     };
+    // A resource planned by a template is where the template declares it
+    // (GitHub annotates that line of the pull request); a live one has a
+    // stable pseudo path.
+    let (uri, line) = match &f.resource.source {
+        Some(src) => (src.file.clone(), i64::try_from(src.line).unwrap_or(1)),
+        None => (pseudo_path(&f.resource.id), 1),
+    };
     let physical = PhysicalLocation::builder()
-        .artifact_location(
-            ArtifactLocation::builder()
-                .uri(pseudo_path(&f.resource.id))
-                .build(),
-        )
-        .region(Region::builder().start_line(1).build())
+        .artifact_location(ArtifactLocation::builder().uri(uri).build())
+        .region(Region::builder().start_line(line).build())
         .build();
     let location = Location::builder()
         .physical_location(physical)

@@ -297,7 +297,11 @@ fn constrain(t: &mut Table, name_column: usize, width: u16) {
 }
 
 fn message(f: &Finding, details: bool) -> String {
-    let text = shorten(&f.message, MAX_MESSAGE);
+    // A planned resource: where the template declares it, first.
+    let text = match &f.resource.source {
+        Some(src) => shorten(&format!("{src}: {}", f.message), MAX_MESSAGE),
+        None => shorten(&f.message, MAX_MESSAGE),
+    };
     if details {
         text
     } else {

@@ -1,0 +1,83 @@
+//! `kvaudit iac`: templates in, the planned inventory judged, findings at
+//! the lines that declare the vaults.
+use anyhow::{Context, Result};
+
+use crate::cli::IacArgs;
+use kvaudit::iac::{self, IAC_INPUTS, Target};
+
+pub fn run(args: &IacArgs, verbose: u8) -> Result<i32> {
+    let mut set = super::compile(&args.policies)?;
+    // Only rules whose inputs a template can declare judge a change; the
+    // others (audit logs, metrics, subscription-wide settings) need the
+    // deployed tenant.
+    let skipped = set.retain_rules(|r| {
+        r.metadata.scope == "vault" && r.metadata.reads().iter().all(|i| IAC_INPUTS.contains(i))
+    });
+    if set.rules().is_empty() {
+        anyhow::bail!(
+            "none of the selected rules can judge a template: {} read what exists only once deployed (audit logs, metrics, subscription settings); `kvaudit policy list` shows each rule's inputs",
+            skipped.join(", ")
+        );
+    }
+    let target = Target {
+        subscription_id: args.subscription_id.clone(),
+        resource_group: args.resource_group.clone(),
+        location: args.location.clone(),
+        deployment: "main".into(),
+    };
+    let templates = iac::template_files(&args.paths).map_err(anyhow::Error::msg)?;
+    if templates.is_empty() {
+        anyhow::bail!(
+            "{}: no ARM template found (JSON with a deploymentTemplate `$schema`); for Bicep run `az bicep build --file main.bicep` first",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let declared =
+        iac::declare(&templates, &args.parameters, &target).map_err(anyhow::Error::msg)?;
+    let planned = iac::planned::build(&declared, &target).map_err(anyhow::Error::msg)?;
+    if planned.inventory.vaults.is_empty() {
+        eprintln!(
+            "kvaudit: the templates declare no Key Vault ({} resource(s) in {} file(s)); nothing to judge",
+            declared.len(),
+            templates.len()
+        );
+    }
+    eprintln!(
+        "kvaudit: {} vault(s) planned by {} template(s); {} rule(s) judge templates{}; assumed: the subscription has only the activity-log alerts and action groups the templates declare",
+        planned.inventory.vaults.len(),
+        templates.len(),
+        set.rules().len(),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} need the deployed tenant: {})",
+                skipped.len(),
+                skipped.join(", ")
+            )
+        }
+    );
+    if let Some(path) = &args.save_inventory {
+        std::fs::write(path, planned.inventory.to_json_pretty() + "\n")
+            .with_context(|| format!("{}: cannot write the inventory", path.display()))?;
+        eprintln!("kvaudit: saved the planned inventory to {}", path.display());
+    }
+    let origin = templates
+        .iter()
+        .map(|t| iac::shown_path(t))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let inventory = planned.inventory.clone();
+    super::eval::evaluate_and_report(
+        &set,
+        inventory,
+        &origin,
+        &args.output,
+        verbose,
+        &|f, rules| planned.apply(f, rules),
+    )
+}
