@@ -40,7 +40,7 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Evaluate an inventory file (from `scan --save-inventory`, or hand-written) against the policies.
     Eval(EvalArgs),
-    /// Judge ARM templates (and `bicep build` output) before they are deployed, with the same rules.
+    /// Judge ARM templates (and `bicep build` output) or Terraform plans before they are applied, with the same rules.
     Iac(IacArgs),
     /// Who accessed the vaults: callers (default), --failures, or --events (the audit trail).
     Access(AccessArgs),
@@ -96,7 +96,7 @@ pub struct FixArgs {
     after_help = "Examples:\n  az bicep build --file main.bicep --outfile main.json && kvaudit iac main.json\n  kvaudit iac infra/ --parameters infra/main.parameters.json --format sarif --output iac.sarif\n  kvaudit iac main.json --subscription-id $SUB --resource-group rg-app --fail-on high"
 )]
 pub struct IacArgs {
-    /// ARM template files, or directories searched for `*.json` templates.
+    /// ARM templates or Terraform plans (`terraform show -json`), or directories searched for them.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
@@ -115,6 +115,15 @@ pub struct IacArgs {
     /// The resource group's location (`resourceGroup().location`).
     #[arg(long, value_name = "REGION", default_value = "westeurope")]
     pub location: String,
+
+    /// Where a Terraform plan's `.tf` files are (for the lines of its resource blocks); default: the plan's directory.
+    #[arg(long, value_name = "DIR")]
+    pub terraform_dir: Option<PathBuf>,
+
+    /// Overlay the change on this live inventory (from `scan --save-inventory`): alerts and settings that
+    /// already exist count, and what the change deletes is gone.
+    #[arg(long, value_name = "FILE")]
+    pub live_inventory: Option<PathBuf>,
 
     /// Write the planned inventory (the same format `scan --save-inventory` writes) to FILE.
     #[arg(long, value_name = "FILE")]

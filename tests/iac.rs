@@ -263,9 +263,9 @@ fn bad_templates_get_one_line_errors_with_file_and_line() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not an ARM template"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither an ARM template"));
 
-    // A directory is searched for templates; the module and parameters are not judged alone.
+    // A directory is searched for templates and plans (7 here, the linked module among them).
     let out = kvaudit().args(["iac", DIR, "-q"]).output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -273,5 +273,132 @@ fn bad_templates_get_one_line_errors_with_file_and_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("planned by 5 template(s)"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("judged from 7 file(s)"));
+}
+
+const SUB: &str = "11111111-2222-3333-4444-555555555555";
+
+/// The 1-based line of the first line containing `marker` in `file`.
+fn line_of(file: &str, marker: &str) -> usize {
+    let text = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    text.lines().position(|l| l.contains(marker)).unwrap() + 1
+}
+
+#[test]
+fn a_terraform_plan_with_a_module_and_for_each_is_judged_at_its_resource_blocks() {
+    let (code, f) = iac(&[
+        &format!("{DIR}/terraform/plan.json"),
+        "--subscription-id",
+        SUB,
+    ]);
+    assert_eq!(code, 1);
+    // for_each: the diagnostic setting of each vault is found through the
+    // configuration's reference (the vaults' ids are unknown in the plan).
+    assert_eq!(status(&f, "kv/audit-logging", "kv-tf-app"), "pass");
+    assert_eq!(status(&f, "kv/audit-logging", "kv-tf-data"), "fail");
+    assert_eq!(status(&f, "kv/purge-protection", "kv-tf-data"), "pass");
+    // The key names its vault by an indexed reference (`this["app"]`).
+    let rotation = &f[&("kv/key-rotation".to_string(), "kv-tf-app".to_string())];
+    assert_eq!(
+        rotation["message"],
+        "all 1 enabled keys rotate automatically"
+    );
+    assert_eq!(
+        f[&("kv/key-rotation".to_string(), "kv-tf-data".to_string())]["message"],
+        "the vault has no enabled keys"
+    );
+    // The alert's action group is a reference to a group the plan creates:
+    // resolved, so only the delete is uncovered.
+    let admin = &f[&("kv/admin-alert".to_string(), "kv-tf-app".to_string())];
+    let m = admin["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("no usable activity-log alert covers Microsoft.KeyVault/vaults/delete:"),
+        "{m}"
+    );
+    let src = &admin["resource"]["source"];
+    assert_eq!(src["file"], format!("{DIR}/terraform/modules/kv/main.tf"));
+    assert_eq!(
+        src["line"],
+        line_of(
+            &format!("{DIR}/terraform/modules/kv/main.tf"),
+            "resource \"azurerm_key_vault\" \"this\""
+        )
+    );
+}
+
+#[test]
+fn a_value_known_only_after_apply_is_not_evaluable_and_computed_ids_do_not_count() {
+    let text = std::fs::read_to_string(format!(
+        "{}/{DIR}/terraform/plan.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut plan: Value = serde_json::from_str(&text).unwrap();
+    let data = plan["resource_changes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["address"] == "module.kv.azurerm_key_vault.this[\"data\"]")
+        .unwrap();
+    data["change"]["after"]
+        .as_object_mut()
+        .unwrap()
+        .remove("purge_protection_enabled");
+    data["change"]["after_unknown"]["purge_protection_enabled"] = Value::Bool(true);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let (_, f) = iac(&[
+        path.to_str().unwrap(),
+        "--subscription-id",
+        SUB,
+        "--terraform-dir",
+        &format!("{DIR}/terraform"),
+    ]);
+    let p = &f[&("kv/purge-protection".to_string(), "kv-tf-data".to_string())];
+    assert_eq!(p["status"], "not_evaluable");
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("purge_protection_enabled (known after apply)"),
+        "{p}"
+    );
+    // `id` and `vault_uri` are unknown for every new vault: they change nothing.
+    assert_eq!(status(&f, "kv/purge-protection", "kv-tf-app"), "pass");
+    assert_eq!(status(&f, "kv/audit-logging", "kv-tf-data"), "fail");
+}
+
+#[test]
+fn a_plan_that_deletes_a_diagnostic_setting_fails_when_overlaid_on_the_live_inventory() {
+    let plan = format!("{DIR}/terraform/delete/plan.json");
+    // Alone, the deletion touches nothing the plan declares: said, not judged.
+    let out = kvaudit()
+        .args(["iac", &plan, "--subscription-id", SUB])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 deletion(s) in the plan are not judged")
+    );
+    let (code, f) = iac(&[
+        &plan,
+        "--subscription-id",
+        SUB,
+        "--live-inventory",
+        &format!("{DIR}/terraform/delete/live-inventory.json"),
+    ]);
+    assert_eq!(code, 1);
+    let x = &f[&("kv/audit-logging".to_string(), "kv-prod".to_string())];
+    assert_eq!(x["status"], "fail", "{x}");
+    assert_eq!(x["resource"]["source"]["file"], plan);
+    assert_eq!(
+        x["resource"]["source"]["line"],
+        line_of(
+            &plan,
+            "\"address\": \"azurerm_monitor_diagnostic_setting.prod_audit\""
+        ) - 1
+    );
+    // What the change does not touch keeps its live verdict.
+    assert_eq!(status(&f, "kv/purge-protection", "kv-prod"), "pass");
 }

@@ -36,20 +36,45 @@ pub fn run(args: &IacArgs, verbose: u8) -> Result<i32> {
                 .join(", ")
         );
     }
-    let declared =
-        iac::declare(&templates, &args.parameters, &target).map_err(anyhow::Error::msg)?;
-    let planned = iac::planned::build(&declared, &target).map_err(anyhow::Error::msg)?;
+    let change = iac::declare(
+        &templates,
+        &args.parameters,
+        args.terraform_dir.as_deref(),
+        &target,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let live = match &args.live_inventory {
+        Some(p) => Some(kvaudit::inventory::Inventory::load(p)?),
+        None => None,
+    };
+    let planned =
+        iac::planned::build(&change, &target, live.as_ref()).map_err(anyhow::Error::msg)?;
     if planned.inventory.vaults.is_empty() {
         eprintln!(
-            "kvaudit: the templates declare no Key Vault ({} resource(s) in {} file(s)); nothing to judge",
-            declared.len(),
+            "kvaudit: the change declares or touches no Key Vault ({} resource(s) in {} file(s)); nothing to judge",
+            change.declared.len(),
             templates.len()
         );
     }
+    if !change.deleted.is_empty() && live.is_none() {
+        eprintln!(
+            "kvaudit: {} deletion(s) in the plan are not judged: pass --live-inventory (from `kvaudit scan --save-inventory`) to see what they remove",
+            change.deleted.len()
+        );
+    }
+    let assumed = match &args.live_inventory {
+        Some(p) => format!(
+            "overlaid on the live inventory {} (subscription {})",
+            p.display(),
+            target.subscription_id
+        ),
+        None => "assumed: the subscription has only the activity-log alerts and action groups the change declares (pass --live-inventory for the tenant's)".into(),
+    };
     eprintln!(
-        "kvaudit: {} vault(s) planned by {} template(s); {} rule(s) judge templates{}; assumed: the subscription has only the activity-log alerts and action groups the templates declare",
+        "kvaudit: {} vault(s) judged from {} file(s), {} deletion(s); {} rule(s) judge a change{}; {assumed}",
         planned.inventory.vaults.len(),
         templates.len(),
+        change.deleted.len(),
         set.rules().len(),
         if skipped.is_empty() {
             String::new()

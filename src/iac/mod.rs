@@ -1,14 +1,17 @@
 //! `kvaudit iac`: the inventory a change *plans*, built from ARM templates
-//! (and `bicep build` output), judged by the same rules as the live tenant.
+//! (and `bicep build` output) or Terraform plans, judged by the same rules
+//! as the live tenant.
 //!
-//! Templates → [`Declared`] resources ([`arm`]) → a planned [`Inventory`]
-//! ([`planned`]) → the usual evaluation → findings anchored at the file
-//! and line that declares each vault, and not evaluable where a value the
-//! rule reads is only known at deployment.
+//! Templates ([`arm`]) and plans ([`terraform`]) → [`Declared`] resources →
+//! a planned [`Inventory`](crate::inventory::Inventory), optionally over a
+//! live one ([`planned`]) → the usual evaluation → findings anchored at the
+//! file and line that declares each vault, and not evaluable where a value
+//! the rule reads is only known at deployment.
 pub mod arm;
 pub mod expr;
 pub mod json;
 pub mod planned;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,9 +102,9 @@ pub fn shown_path(path: &Path) -> String {
     parts.join("/")
 }
 
-/// The templates among `paths` (files, or directories searched for
-/// `*.json` templates; parameter files and other JSON are skipped there,
-/// but a file named explicitly must be a template).
+/// The templates and plans among `paths` (files, or directories searched
+/// for `*.json` templates and plans; parameter files and other JSON are
+/// skipped there, but a file named explicitly must be one of the two).
 pub fn template_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
@@ -116,7 +119,7 @@ pub fn template_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     std::fs::read_to_string(f)
                         .ok()
                         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                        .is_some_and(|v| arm::is_template(&v))
+                        .is_some_and(|v| arm::is_template(&v) || terraform::is_plan(&v))
                 })
                 .collect();
             found.sort();
@@ -148,28 +151,56 @@ fn walkdir(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Reads the templates (with one parameters file each, when given) and
-/// gives every resource they declare. A linked template is read where a
-/// `templateLink.relativePath` points.
+/// What the inputs declare, and the ids a Terraform plan deletes.
+#[derive(Debug, Default)]
+pub struct Change {
+    pub declared: Vec<Declared>,
+    /// ARM ids a plan deletes, with where the plan says so.
+    pub deleted: Vec<(String, Source)>,
+}
+
+impl Change {
+    /// The deleted ids alone.
+    pub fn deleted_ids(&self) -> Vec<String> {
+        self.deleted.iter().map(|(id, _)| id.clone()).collect()
+    }
+}
+
+/// Reads the templates (with the parameters files' values for the
+/// parameters each declares) and plans, and gives every resource they
+/// declare. A linked template is read where a `templateLink.relativePath`
+/// points; a plan's `.tf` files are looked up in `terraform_dir` (default:
+/// the plan's directory).
 pub fn declare(
-    templates: &[PathBuf],
+    files: &[PathBuf],
     parameters: &[PathBuf],
+    terraform_dir: Option<&Path>,
     target: &Target,
-) -> Result<Vec<Declared>, String> {
+) -> Result<Change, String> {
     let mut supplied = BTreeMap::new();
     for p in parameters {
         let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
         let spanned = json::Spanned::parse(&text, p)?;
         supplied.extend(arm::parameter_file(&spanned.value, p)?);
     }
-    let mut out = Vec::new();
-    for t in templates {
+    let mut out = Change::default();
+    for t in files {
         let text = std::fs::read_to_string(t).map_err(|e| format!("{}: {e}", t.display()))?;
         let shown = shown_path(t);
         let spanned = json::Spanned::parse(&text, Path::new(&shown))?;
+        if terraform::is_plan(&spanned.value) {
+            let dir = terraform_dir
+                .map(Path::to_path_buf)
+                .or_else(|| t.parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            let plan = terraform::declared(&spanned, &shown, &dir, target)?;
+            out.declared.extend(plan.declared);
+            out.deleted.extend(plan.deleted);
+            continue;
+        }
         if !arm::is_template(&spanned.value) {
             return Err(format!(
-                "{shown}: not an ARM template (no deploymentTemplate `$schema` and `resources`); for Bicep run `az bicep build` first"
+                "{shown}: neither an ARM template (a deploymentTemplate `$schema` and `resources`) nor a Terraform plan (`terraform show -json`); for Bicep run `az bicep build` first"
             ));
         }
         // Parameters a template does not declare belong to another one.
@@ -184,7 +215,8 @@ pub fn declare(
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        out.extend(arm::declared(&spanned, t, &shown, &declared, target)?);
+        out.declared
+            .extend(arm::declared(&spanned, t, &shown, &declared, target)?);
     }
     Ok(out)
 }
