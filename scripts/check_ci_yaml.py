@@ -150,13 +150,24 @@ def check_workflow(path):
                 no_expression_in_script(path, f"job {job_id}, step {i + 1}", step["run"])
 
 
+def flatten(steps):
+    """The steps, with those under template conditions (`${{ if ... }}:`) inlined."""
+    out = []
+    for step in steps or []:
+        if isinstance(step, dict) and len(step) == 1 and str(next(iter(step))).startswith("${{"):
+            out.extend(flatten(next(iter(step.values()))))
+        else:
+            out.append(step)
+    return out
+
+
 def check_azure_pipelines(directory):
     templates = {}
     for path in sorted(glob.glob(os.path.join(directory, "*.yml"))):
         doc = load(path)
         if not isinstance(doc, dict):
             continue
-        steps = doc.get("steps") or []
+        steps = flatten(doc.get("steps"))
         if isinstance(doc.get("parameters"), list):
             templates[os.path.basename(path)] = doc
             declared = {p.get("name") for p in doc["parameters"]}

@@ -256,6 +256,28 @@ fn bad_templates_get_one_line_errors_with_file_and_line() {
         "{err}"
     );
 
+    // A parameter whose default refers to itself: an error, not a stack overflow.
+    let cyc = dir.path().join("cycle.json");
+    std::fs::write(
+        &cyc,
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+ "parameters": {"a": {"type": "string", "defaultValue": "[parameters('a')]"}},
+ "resources": [
+  {"type": "Microsoft.KeyVault/vaults", "name": "[parameters('a')]", "properties": {}}
+ ]}"#,
+    )
+    .unwrap();
+    let out = kvaudit()
+        .args(["iac", cyc.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cycle.json:4: ") && err.contains("refers to itself"),
+        "{err}"
+    );
+
     let p = dir.path().join("params.json");
     std::fs::write(&p, r#"{"parameters": {}}"#).unwrap();
     let out = kvaudit()
@@ -265,7 +287,7 @@ fn bad_templates_get_one_line_errors_with_file_and_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither an ARM template"));
 
-    // A directory is searched for templates and plans (7 here, the linked module among them).
+    // A directory is searched for templates and plans (8 here, the linked module among them).
     let out = kvaudit().args(["iac", DIR, "-q"]).output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -273,7 +295,7 @@ fn bad_templates_get_one_line_errors_with_file_and_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("judged from 7 file(s)"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("judged from 8 file(s)"));
 }
 
 const SUB: &str = "11111111-2222-3333-4444-555555555555";
@@ -402,3 +424,56 @@ fn a_plan_that_deletes_a_diagnostic_setting_fails_when_overlaid_on_the_live_inve
     // What the change does not touch keeps its live verdict.
     assert_eq!(status(&f, "kv/purge-protection", "kv-prod"), "pass");
 }
+
+#[test]
+fn a_declared_defender_plan_is_judged_on_the_subscription_at_its_line() {
+    // A subscription-level template: the plan, and the vault in a resource
+    // group by a nested deployment.
+    let (_, f) = iac(&[&format!("{DIR}/defender.json")]);
+    let d = f
+        .iter()
+        .find(|((r, _), _)| r == "kv/defender")
+        .map(|(_, x)| x)
+        .expect("kv/defender runs when the template declares a pricing");
+    assert_eq!(d["resource"]["id"], format!("/subscriptions/{DEFAULT_SUB}"));
+    assert_eq!(d["status"], "pass", "{d}");
+    assert_eq!(
+        d["resource"]["source"]["line"],
+        line_of(
+            &format!("{DIR}/defender.json"),
+            "\"type\": \"Microsoft.Security/pricings\""
+        ) - 1
+    );
+    let v = &f[&("kv/purge-protection".to_string(), "kv-defended".to_string())];
+    assert!(
+        v["resource"]["id"]
+            .as_str()
+            .unwrap()
+            .contains("/resourceGroups/rg-app/"),
+        "{v}"
+    );
+    // Terraform: a Free plan fails, at its resource block.
+    let (_, f) = iac(&[
+        &format!("{DIR}/terraform/plan.json"),
+        "--subscription-id",
+        SUB,
+    ]);
+    let d = f
+        .iter()
+        .find(|((r, _), _)| r == "kv/defender")
+        .map(|(_, x)| x)
+        .expect("kv/defender runs when the plan declares a pricing");
+    assert_eq!(d["status"], "fail", "{d}");
+    assert_eq!(
+        d["resource"]["source"]["line"],
+        line_of(
+            &format!("{DIR}/terraform/main.tf"),
+            "resource \"azurerm_security_center_subscription_pricing\""
+        )
+    );
+    // Without a declared plan (or a live inventory), kv/defender does not run.
+    let (_, f) = iac(&[&format!("{DIR}/compliant.json")]);
+    assert!(!f.keys().any(|(r, _)| r == "kv/defender"));
+}
+
+const DEFAULT_SUB: &str = "00000000-0000-0000-0000-000000000000";

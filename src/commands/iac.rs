@@ -3,22 +3,10 @@
 use anyhow::{Context, Result};
 
 use crate::cli::IacArgs;
-use kvaudit::iac::{self, IAC_INPUTS, Target};
+use kvaudit::iac::{self, Target};
 
 pub fn run(args: &IacArgs, verbose: u8) -> Result<i32> {
     let mut set = super::compile(&args.policies)?;
-    // Only rules whose inputs a template can declare judge a change; the
-    // others (audit logs, metrics, subscription-wide settings) need the
-    // deployed tenant.
-    let skipped = set.retain_rules(|r| {
-        r.metadata.scope == "vault" && r.metadata.reads().iter().all(|i| IAC_INPUTS.contains(i))
-    });
-    if set.rules().is_empty() {
-        anyhow::bail!(
-            "none of the selected rules can judge a template: {} read what exists only once deployed (audit logs, metrics, subscription settings); `kvaudit policy list` shows each rule's inputs",
-            skipped.join(", ")
-        );
-    }
     let target = Target {
         subscription_id: args.subscription_id.clone(),
         resource_group: args.resource_group.clone(),
@@ -47,6 +35,20 @@ pub fn run(args: &IacArgs, verbose: u8) -> Result<i32> {
         Some(p) => Some(kvaudit::inventory::Inventory::load(p)?),
         None => None,
     };
+    // Only rules whose inputs a change can declare judge it; the others
+    // (audit logs, metrics, log search alerts) need the deployed tenant.
+    let pricings_known = live.is_some()
+        || change
+            .declared
+            .iter()
+            .any(|d| d.kind.eq_ignore_ascii_case("Microsoft.Security/pricings"));
+    let skipped = set.retain_rules(|r| iac::judges(r, pricings_known));
+    if set.rules().is_empty() {
+        anyhow::bail!(
+            "none of the selected rules can judge a change: {} read what exists only once deployed (audit logs, metrics, subscription settings); `kvaudit policy list` shows each rule's inputs",
+            skipped.join(", ")
+        );
+    }
     let planned =
         iac::planned::build(&change, &target, live.as_ref()).map_err(anyhow::Error::msg)?;
     if planned.inventory.vaults.is_empty() {

@@ -205,7 +205,17 @@ impl Scope for Ctx {
             ))
         })?;
         match decl.get("defaultValue") {
-            Some(d) => self.value(d),
+            Some(d) => {
+                let guard = format!("parameter {key}");
+                if !self.evaluating.borrow_mut().insert(guard.clone()) {
+                    return Err(ExprError(format!(
+                        "the default of parameter {name} refers to itself"
+                    )));
+                }
+                let v = self.value(d);
+                self.evaluating.borrow_mut().remove(&guard);
+                v
+            }
             None => Ok(Err(Unknown(format!(
                 "parameter {name} has no value: pass it in a --parameters file"
             )))),

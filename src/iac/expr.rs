@@ -81,9 +81,14 @@ fn short(s: &str) -> String {
     }
 }
 
+/// Deepest nesting of calls and accessors an expression may have: deeper
+/// is refused rather than risking the stack.
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
     _text: &'a str,
 }
 
@@ -92,6 +97,7 @@ impl<'a> Parser<'a> {
         Parser {
             chars: text.chars().collect(),
             pos: 0,
+            depth: 0,
             _text: text,
         }
     }
@@ -149,6 +155,16 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested deeper than {MAX_DEPTH} levels"));
+        }
+        let e = self.expr_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, String> {
         let mut e = self.primary()?;
         loop {
             match self.peek() {
@@ -404,7 +420,7 @@ fn call(name: &str, args: &[Expr], scope: &dyn Scope) -> Result<Eval, ExprError>
                     ));
                 }
             };
-            json!(scope.copy_index(name)? + offset)
+            json!(scope.copy_index(name)?.saturating_add(offset))
         }
         "concat" => {
             if values.iter().all(Value::is_array) {
@@ -447,7 +463,7 @@ fn call(name: &str, args: &[Expr], scope: &dyn Scope) -> Result<Eval, ExprError>
                 .get(2)
                 .and_then(Value::as_u64)
                 .map_or(s.len().saturating_sub(start), |n| n as usize);
-            if start + len > s.len() {
+            if start.checked_add(len).is_none_or(|end| end > s.len()) {
                 return Err(ExprError(
                     "substring() goes past the end of the string".into(),
                 ));
@@ -827,5 +843,9 @@ mod tests {
         assert!(e.0.contains("expected `,` or `)`"), "{e}");
         let e = eval_string("[nosuch(1)]", &S).unwrap_err();
         assert!(e.0.contains("nosuch() is not supported"), "{e}");
+        let deep = format!("[{}'x'{}]", "toLower(".repeat(200), ")".repeat(200));
+        let e = eval_string(&deep, &S).unwrap_err();
+        assert!(e.0.contains("nested deeper than 64"), "{e}");
+        assert!(eval_string("[substring('abc', 1, 9223372036854775807)]", &S).is_err());
     }
 }

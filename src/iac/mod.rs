@@ -75,6 +75,20 @@ pub const IAC_INPUTS: &[Input] = &[
     Input::Secrets,
 ];
 
+/// Whether a rule can judge a change: a vault rule reading only what a
+/// template declares, or a subscription rule reading only Defender plans
+/// when the change declares one (or the live inventory holds them).
+pub fn judges(rule: &crate::policy::engine::Rule, pricings_known: bool) -> bool {
+    let reads = rule.metadata.reads();
+    match rule.metadata.scope.as_str() {
+        "vault" => reads.iter().all(|i| IAC_INPUTS.contains(i)),
+        "subscription" => {
+            pricings_known && !reads.is_empty() && reads.iter().all(|i| *i == Input::Pricings)
+        }
+        _ => false,
+    }
+}
+
 /// A path as shown in findings: relative to the working directory when
 /// under it (what GitHub resolves SARIF uris against), with `/`.
 pub fn shown_path(path: &Path) -> String {

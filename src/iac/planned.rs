@@ -21,6 +21,8 @@ pub enum Part {
     ActivityLogAlerts,
     Keys,
     Secrets,
+    /// The subscription's Defender plans (kv/defender).
+    Pricings,
 }
 
 impl Part {
@@ -34,6 +36,7 @@ impl Part {
                 Input::ActivityLogAlerts => Some(Part::ActivityLogAlerts),
                 Input::Keys | Input::KeyRotation => Some(Part::Keys),
                 Input::Secrets => Some(Part::Secrets),
+                Input::Pricings => Some(Part::Pricings),
                 _ => None,
             })
             .collect();
@@ -419,6 +422,7 @@ pub fn build(
         "microsoft.keyvault/vaults/keys",
         "microsoft.keyvault/vaults/secrets",
         "microsoft.network/privateendpoints",
+        "microsoft.security/pricings",
     ];
     for d in declared {
         if !read.contains(&d.kind.to_ascii_lowercase().as_str()) {
@@ -432,6 +436,23 @@ pub fn build(
         }
         x
     };
+    // Defender plans: judged by kv/defender on the subscription, anchored
+    // at the first plan the change declares.
+    let pricings: Vec<&Declared> = declared
+        .iter()
+        .filter(|d| is(d, "Microsoft.Security/pricings"))
+        .collect();
+    let sub_key = format!("/subscriptions/{}", sub.to_ascii_lowercase());
+    if let Some(first) = pricings.first() {
+        sources.insert(sub_key.clone(), first.source.clone());
+    }
+    for d in &pricings {
+        note(&sub_key, Part::Pricings, d, &mut unknown);
+    }
+    let planned_pricings: Vec<Value> = pricings
+        .iter()
+        .map(|d| json!({"id": d.id, "name": d.name, "type": "Microsoft.Security/pricings", "properties": props(d)}))
+        .collect();
     let planned_alerts: Vec<Value> = alerts
         .iter()
         .map(|d| arm(d, "Microsoft.Insights/ActivityLogAlerts"))
@@ -446,6 +467,7 @@ pub fn build(
             s["activityLogAlerts"] =
                 overlay_part(ls.get("activityLogAlerts"), planned_alerts, deleted);
             s["actionGroups"] = overlay_part(ls.get("actionGroups"), planned_groups, deleted);
+            s["pricings"] = overlay_part(ls.get("pricings"), planned_pricings, deleted);
             s
         }
         None => json!({
@@ -453,7 +475,11 @@ pub fn build(
             "activityLogAlerts": {"status": "ok", "value": planned_alerts},
             "actionGroups": {"status": "ok", "value": planned_groups},
             "scheduledQueryRules": {"status": "notCollected", "reason": "log search alerts are not judged from a change"},
-            "pricings": {"status": "notCollected", "reason": "Defender plans are not judged from a change"},
+            "pricings": if planned_pricings.is_empty() {
+                json!({"status": "notCollected", "reason": "the change declares no Defender plan"})
+            } else {
+                json!({"status": "ok", "value": planned_pricings})
+            },
         }),
     };
     let workspaces = live_doc

@@ -267,6 +267,13 @@ pub fn declared(
                     "manualPrivateLinkServiceConnections": conns.iter().filter(|c| c["manual"] == true).map(|c| c["c"].clone()).collect::<Vec<_>>(),
                 })
             }
+            "azurerm_security_center_subscription_pricing" => {
+                let mut p = json!({"pricingTier": get("tier")});
+                if let Some(sp) = a.get("subplan").and_then(Value::as_str) {
+                    p["subPlan"] = json!(sp);
+                }
+                p
+            }
             _ => continue,
         };
         let mut body = Map::new();
@@ -293,9 +300,26 @@ pub fn declared(
             }
             _ => id,
         };
+        let (id, name) = if i.kind == "azurerm_security_center_subscription_pricing" {
+            // Named by the plan it sets (default VirtualMachines, as in azurerm).
+            let plan = a
+                .get("resource_type")
+                .and_then(Value::as_str)
+                .unwrap_or("VirtualMachines")
+                .to_string();
+            (
+                format!(
+                    "/subscriptions/{}/providers/Microsoft.Security/pricings/{plan}",
+                    target.subscription_id
+                ),
+                plan,
+            )
+        } else {
+            (id, get("name").as_str().unwrap_or("").to_string())
+        };
         out.declared.push(Declared {
             kind: kind.to_string(),
-            name: get("name").as_str().unwrap_or("").to_string(),
+            name,
             id,
             scope: if matches!(i.kind.as_str(), "azurerm_monitor_diagnostic_setting") {
                 scope
@@ -382,6 +406,7 @@ fn reads(kind: &str) -> &'static [&'static str] {
         ],
         "azurerm_key_vault_secret" => &["name", "key_vault_id", "enabled", "expiration_date"],
         "azurerm_private_endpoint" => &["name", "private_service_connection"],
+        "azurerm_security_center_subscription_pricing" => &["tier", "resource_type", "subplan"],
         _ => &[],
     }
 }
@@ -396,6 +421,7 @@ fn arm_type(kind: &str) -> Option<&'static str> {
         "azurerm_key_vault_key" => "Microsoft.KeyVault/vaults/keys",
         "azurerm_key_vault_secret" => "Microsoft.KeyVault/vaults/secrets",
         "azurerm_private_endpoint" => "Microsoft.Network/privateEndpoints",
+        "azurerm_security_center_subscription_pricing" => "Microsoft.Security/pricings",
         _ => return None,
     })
 }

@@ -336,7 +336,7 @@ pub fn render(report: &Report) -> String {
                                         @for f in &shown {
                                             tr.(status_class(f)) {
                                                 td { (status_label(f)) }
-                                                td { (text(&f.resource.name)) @if !f.discriminator.is_empty() { br; (text(&f.discriminator)) } }
+                                                td { (text(&f.resource.name)) @if let Some(src) = &f.resource.source { br; small { (text(&src.to_string())) } } @if !f.discriminator.is_empty() { br; (text(&f.discriminator)) } }
                                                 td {
                                                     (text(&crate::text::clip(&f.message, MAX_MESSAGE)))
                                                     @if detailed.contains(&(**f as *const Finding)) {
