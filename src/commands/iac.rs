@@ -98,13 +98,13 @@ pub fn run(args: &IacArgs, verbose: u8) -> Result<i32> {
         .map(|t| iac::shown_path(t))
         .collect::<Vec<_>>()
         .join(", ");
-    let inventory = planned.inventory.clone();
+    let iac::planned::Planned { inventory, anchors } = planned;
     super::eval::evaluate_and_report(
         &set,
         inventory,
         &origin,
         &args.output,
         verbose,
-        &|f, rules| planned.apply(f, rules),
+        &|f, rules| anchors.apply(f, rules),
     )
 }

@@ -85,20 +85,18 @@ fn short(s: &str) -> String {
 /// is refused rather than risking the stack.
 const MAX_DEPTH: usize = 64;
 
-struct Parser<'a> {
+struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
-    _text: &'a str,
 }
 
-impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+impl Parser {
+    fn new(text: &str) -> Self {
         Parser {
             chars: text.chars().collect(),
             pos: 0,
             depth: 0,
-            _text: text,
         }
     }
 

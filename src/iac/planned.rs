@@ -48,16 +48,18 @@ impl Part {
 }
 
 /// The planned inventory and what the findings need to point at the
-/// templates.
+/// change.
 pub struct Planned {
     pub inventory: Inventory,
-    /// Lower-case vault id → where it is declared.
+    pub anchors: Anchors,
+}
+
+/// Where each judged resource is declared, and what of it is unknown.
+pub struct Anchors {
+    /// Lower-case resource id → where it is declared.
     pub sources: BTreeMap<String, Source>,
-    /// Lower-case vault id → part → unknown paths (with reasons).
+    /// Lower-case resource id → part → unknown paths (with reasons).
     pub unknown: BTreeMap<String, BTreeMap<Part, Vec<String>>>,
-    /// Resources declared but not read by any rule, by type: what the report
-    /// can say it ignored.
-    pub ignored: BTreeMap<String, usize>,
 }
 
 /// Unknown values no built-in rule reads: a template's access policies name
@@ -144,7 +146,6 @@ pub fn build(
     let sub = &target.subscription_id;
     let mut sources = BTreeMap::new();
     let mut unknown: BTreeMap<String, BTreeMap<Part, Vec<String>>> = BTreeMap::new();
-    let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     let note = |vault: &str,
                 part: Part,
                 d: &Declared,
@@ -414,21 +415,6 @@ pub fn build(
             "auditVolume": not_known("the audit volume"),
         }));
     }
-    let read = [
-        "microsoft.keyvault/vaults",
-        "microsoft.insights/activitylogalerts",
-        "microsoft.insights/actiongroups",
-        "microsoft.insights/diagnosticsettings",
-        "microsoft.keyvault/vaults/keys",
-        "microsoft.keyvault/vaults/secrets",
-        "microsoft.network/privateendpoints",
-        "microsoft.security/pricings",
-    ];
-    for d in declared {
-        if !read.contains(&d.kind.to_ascii_lowercase().as_str()) {
-            *ignored.entry(d.kind.clone()).or_default() += 1;
-        }
-    }
     let arm = |d: &&Declared, kind: &str| {
         let mut x = json!({"id": d.id, "name": d.name, "type": kind, "location": d.body.get("location").cloned().unwrap_or(json!("Global")), "properties": props(d)});
         if let Some(t) = d.body.get("tags") {
@@ -499,13 +485,11 @@ pub fn build(
         .map_err(|e| format!("the change's resources do not fit the inventory: {e}"))?;
     Ok(Planned {
         inventory,
-        sources,
-        unknown,
-        ignored,
+        anchors: Anchors { sources, unknown },
     })
 }
 
-impl Planned {
+impl Anchors {
     /// Points each finding at the line that declares its vault, and makes a
     /// verdict that read a part holding an unknown value not evaluable:
     /// the value could go either way, so it never passes.

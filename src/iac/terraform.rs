@@ -235,36 +235,32 @@ pub fn declared(
                 json!({"attributes": attributes(a)})
             }
             "azurerm_private_endpoint" => {
-                let conns: Vec<Value> = a
+                let (manual, auto): (Vec<&Value>, Vec<&Value>) = a
                     .get("private_service_connection")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                    .map(|c| {
-                        let target = c
-                            .get("private_connection_resource_id")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                            .or_else(|| {
-                                resolver
-                                    .list(i, "private_service_connection")
-                                    .into_iter()
-                                    .next()
-                            })
-                            .unwrap_or_default();
-                        let manual =
-                            c.get("is_manual_connection").and_then(Value::as_bool) == Some(true);
-                        (
-                            json!({"properties": {"privateLinkServiceId": target}}),
-                            manual,
-                        )
-                    })
-                    .map(|(c, manual)| json!({"manual": manual, "c": c}))
-                    .collect();
+                    .partition(|c| {
+                        c.get("is_manual_connection").and_then(Value::as_bool) == Some(true)
+                    });
+                let connection = |c: &&Value| {
+                    let target = c
+                        .get("private_connection_resource_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .or_else(|| {
+                            resolver
+                                .list(i, "private_service_connection")
+                                .into_iter()
+                                .next()
+                        })
+                        .unwrap_or_default();
+                    json!({"properties": {"privateLinkServiceId": target}})
+                };
                 unknown.retain(|u| !u.starts_with("private_service_connection"));
                 json!({
-                    "privateLinkServiceConnections": conns.iter().filter(|c| c["manual"] == false).map(|c| c["c"].clone()).collect::<Vec<_>>(),
-                    "manualPrivateLinkServiceConnections": conns.iter().filter(|c| c["manual"] == true).map(|c| c["c"].clone()).collect::<Vec<_>>(),
+                    "privateLinkServiceConnections": auto.iter().map(connection).collect::<Vec<_>>(),
+                    "manualPrivateLinkServiceConnections": manual.iter().map(connection).collect::<Vec<_>>(),
                 })
             }
             "azurerm_security_center_subscription_pricing" => {

@@ -286,15 +286,12 @@ impl PolicySet {
         self.memo = on;
     }
 
-    /// The selected vault rules that declare `memo_key`, when memoisation is on.
-    fn memoised(&self) -> Vec<&Rule> {
-        if !self.memo {
-            return Vec::new();
-        }
+    /// The selected vault rules split in two: those evaluated once per
+    /// `memo_key` (when memoisation is on) and the others.
+    fn memo_split(&self) -> (Vec<&Rule>, Vec<&Rule>) {
         self.scoped("vault")
             .into_iter()
-            .filter(|r| r.memo_path.is_some())
-            .collect()
+            .partition(|r| self.memo && r.memo_path.is_some())
     }
 
     /// Every rule id loaded, selected or not (waivers may name any of them).
@@ -316,12 +313,7 @@ impl PolicySet {
     /// whether it holds the per-subscription precompute (a library may not).
     fn evaluation_engine(&self) -> Result<(Engine, bool), Error> {
         let mut engine = self.engine.clone();
-        let memoised = self.memoised();
-        let unmemoised: Vec<&Rule> = self
-            .scoped("vault")
-            .into_iter()
-            .filter(|r| !memoised.iter().any(|m| m.metadata.id == r.metadata.id))
-            .collect();
+        let (memoised, unmemoised) = self.memo_split();
         let memo_keys: Vec<(&Rule, &str)> = memoised
             .iter()
             .filter_map(|r| Some((*r, r.memo_path.as_deref()?)))
@@ -407,12 +399,7 @@ impl PolicySet {
         let query = format!("data.{AGGREGATE_PACKAGE}.results");
         // The aggregate's keys, built once rather than per vault and rule.
         let keys = rule_keys(&vault_rules);
-        let memoised = self.memoised();
-        let rest: Vec<&Rule> = vault_rules
-            .iter()
-            .copied()
-            .filter(|r| !memoised.iter().any(|m| m.metadata.id == r.metadata.id))
-            .collect();
+        let (memoised, rest) = self.memo_split();
         let rest_query = format!("data.{UNMEMOISED_PACKAGE}.results");
         let memo_query = format!("data.{MEMO_KEYS_PACKAGE}.results");
         let memo = (!memoised.is_empty()).then(|| Memo {
