@@ -233,7 +233,7 @@ pub struct AccessArgs {
     #[arg(long, value_name = "NAME")]
     pub operation: Option<String>,
 
-    /// Only this caller, as the table shows it (a UPN, `app <id>`, `object <id>`, an id or an IP): events and callers.
+    /// Only this caller, as the table shows it (a UPN, `app <id>`, `object <id>`, an id), or an IP or CIDR range: events and callers.
     #[arg(long, value_name = "WHO", conflicts_with = "failures")]
     pub caller: Option<String>,
 

@@ -717,3 +717,172 @@ fn the_html_page_opens_offline_with_the_suspicious_callers_first() {
     }
     assert!(l.dom.contains("Not read") && l.dom.contains("kv-app-legacy"));
 }
+
+/// `--caller` with an IP or a CIDR in the events view is a KQL filter
+/// (before the limit): it returns exactly the events whose caller IP is in
+/// the range, however the range or the IP is written.
+#[test]
+fn events_take_an_ip_range_as_the_caller() {
+    let setup = start(Faults::default());
+    let events = |caller: Option<&str>| -> Vec<Value> {
+        let mut args = vec![
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--limit",
+            "10000",
+            "--format",
+            "json",
+        ];
+        if let Some(c) = caller {
+            args.extend(["--caller", c]);
+        }
+        json_of(&access(&setup, &args))["events"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let all = events(None);
+    let within = |net: &str| -> Vec<Value> {
+        let net: ipnet::IpNet = net.parse().unwrap();
+        all.iter()
+            .filter(|e| {
+                e["callerIp"]
+                    .as_str()
+                    .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+                    .is_some_and(|ip| net.contains(&ip))
+            })
+            .cloned()
+            .collect()
+    };
+    for net in ["203.0.113.0/24", "198.51.100.0/25", "203.0.113.8/30"] {
+        let want = within(net);
+        assert!(!want.is_empty(), "the fixture has callers in {net}");
+        assert!(want.len() < all.len(), "{net} leaves some out");
+        assert_eq!(events(Some(net)), want, "--caller {net}");
+    }
+    // One address, written as IPv4-mapped IPv6: the same rows as the plain one.
+    let ip = all[0]["callerIp"].as_str().unwrap().to_string();
+    let plain = events(Some(&ip));
+    assert_eq!(plain, within(&format!("{ip}/32")));
+    assert_eq!(events(Some(&format!("::ffff:{ip}"))), plain);
+    // The callers view takes the same forms.
+    let callers = |c: &str| -> Vec<Value> {
+        json_of(&access(
+            &setup,
+            &["--subscription", SUB_A, "--format", "json", "--caller", c],
+        ))["callers"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let mapped = callers(&format!("::ffff:{ip}"));
+    assert!(!mapped.is_empty());
+    assert_eq!(mapped, callers(&ip));
+}
+
+/// The HTML page's timeline counts what the events view lists: per bucket
+/// of the window, the requests, 401s and 403s of every vault read.
+#[test]
+fn the_html_timeline_counts_every_request_in_its_bucket() {
+    let setup = start(Faults::default());
+    let events = json_of(&access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--events",
+            "--limit",
+            "10000",
+            "--format",
+            "json",
+        ],
+    ));
+    let start: chrono::DateTime<chrono::Utc> =
+        events["windowStart"].as_str().unwrap().parse().unwrap();
+    // A 24-hour window: 48 buckets of 30 minutes.
+    let bucket = |t: &str| -> i64 {
+        let t: chrono::DateTime<chrono::Utc> = t.parse().unwrap();
+        ((t - start).num_seconds() / 1_800).min(47)
+    };
+    let mut want: BTreeMap<(String, i64), (u64, u64, u64)> = BTreeMap::new();
+    for e in events["events"].as_array().unwrap() {
+        let vault = e["vault"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let n = want
+            .entry((vault, bucket(e["time"].as_str().unwrap())))
+            .or_default();
+        n.0 += 1;
+        n.1 += u64::from(e["httpStatus"] == 401);
+        n.2 += u64::from(e["httpStatus"] == 403);
+    }
+    assert!(want.len() > 3, "the fixture spreads over several buckets");
+    let page = setup.dir.path().join("timeline.html");
+    let out = access(
+        &setup,
+        &[
+            "--subscription",
+            SUB_A,
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let l = browser::load(&page, &[]);
+    assert!(l.requests.is_empty(), "{:?}", l.requests);
+    assert!(l.console.is_empty(), "{:?}", l.console);
+    assert!(
+        l.dom.contains("buckets of 30 minutes"),
+        "the bucket width is stated"
+    );
+    // Each vault's figure: one <title> per non-empty bucket, "YYYY-MM-DD HH:MM: N request(s), A 401, B 403, ...".
+    let mut got: BTreeMap<(String, i64), (u64, u64, u64)> = BTreeMap::new();
+    for figure in l
+        .dom
+        .split("<figure class=\"timeline\" data-vault=\"")
+        .skip(1)
+    {
+        let vault = figure.split('"').next().unwrap().to_string();
+        let figure = figure.split("</figure>").next().unwrap();
+        for title in figure.split("<title>").skip(1) {
+            let title = title.split("</title>").next().unwrap();
+            let (when, counts) = title.split_at(16);
+            let when = chrono::NaiveDateTime::parse_from_str(when, "%Y-%m-%d %H:%M")
+                .unwrap()
+                .and_utc();
+            let numbers: Vec<u64> = counts
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect();
+            let b = (when - start).num_seconds() / 1_800;
+            // [requests, 401s, 401, 403s, 403, other failures]
+            got.insert((vault.clone(), b), (numbers[0], numbers[1], numbers[3]));
+        }
+    }
+    assert_eq!(got, want);
+    // The all-vaults chart sums them.
+    let all = l.dom.split("id=\"timeline-all\"").nth(1).unwrap();
+    let all = all.split("</figure>").next().unwrap();
+    let total: u64 = all
+        .split("<title>")
+        .skip(1)
+        .map(|t| {
+            t[16..]
+                .trim_start_matches(": ")
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, events["events"].as_array().unwrap().len() as u64);
+}

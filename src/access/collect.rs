@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use futures::stream::{self, StreamExt};
 use tracing::warn;
 
-use super::{AccessReport, Caller, Event, Failure, Unread, View, identity_label};
+use super::{AccessReport, Bucket, Caller, Event, Failure, Unread, View, identity_label};
 use crate::azure::client::AzureClient;
 use crate::azure::error::AzureError;
 use crate::azure::loganalytics::{QueryResponse, Row};
@@ -34,6 +34,9 @@ pub struct AccessQuery {
     pub path: Option<String>,
     /// Events and failures: only requests for the secret, key or certificate of this name.
     pub object: Option<String>,
+    /// Also read each vault's requests and failures per time bucket (all
+    /// of its requests: the filters above do not apply).
+    pub timeline: bool,
 }
 
 /// A request path as `--path` takes it: a leading '/', no trailing '/'.
@@ -198,12 +201,107 @@ pub async fn run(
             }
         }
     }
+    if q.timeline {
+        timeline(client, &mut report, &vault_ids, q, progress).await;
+    }
     filter(&mut report, q);
     sort(&mut report, q);
     report.vaults.sort();
     report.unread.sort_by(|a, b| a.vault.cmp(&b.vault));
     Ok(report)
 }
+
+/// Reads the timeline of every workspace's vaults into the report. A
+/// workspace whose timeline cannot be read names its vaults as not read
+/// ("timeline: ..."), so a missing chart is never mistaken for silence.
+async fn timeline(
+    client: &AzureClient,
+    report: &mut AccessReport,
+    vault_ids: &BTreeMap<String, Vec<String>>,
+    q: &AccessQuery,
+    progress: &Progress,
+) {
+    let w = &q.window;
+    let bin = crate::kql::timeline_bin(w.start, w.end);
+    let buckets =
+        ((w.end - w.start).num_seconds().max(1) as u64).div_ceil(bin.num_seconds() as u64);
+    report.bucket_seconds = bin.num_seconds() as u64;
+    report.buckets = buckets as u32;
+    progress.add(vault_ids.len() as u64);
+    let answers: Vec<(&String, Result<QueryResponse, AzureError>)> =
+        stream::iter(vault_ids.iter().map(|(ws_id, ids)| async move {
+            let text = crate::kql::access_timeline(ids, w.start, w.end, bin);
+            let r = send(client, ws_id, &text, w, 0).await;
+            progress.inc(1);
+            (ws_id, r)
+        }))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    let mut merged: BTreeMap<(String, u32), Bucket> = BTreeMap::new();
+    for (ws_id, answer) in answers {
+        let ws = super::vault_name(ws_id);
+        let read = answer.map_err(|e| e.to_string()).and_then(|resp| {
+            if let Some(p) = resp.problem() {
+                return Err(format!("partial answer ({}: {})", p.code, p.message));
+            }
+            let table = resp.primary(TIMELINE_COLUMNS)?;
+            let mut rows = Vec::new();
+            for row in table.rows() {
+                let row = row?;
+                // A request exactly at the window's end opens one more bucket: it joins the last.
+                let index = row.count("bucket")?.min(buckets.saturating_sub(1)) as u32;
+                rows.push(Bucket {
+                    vault: norm_id(&row.string("vault")),
+                    index,
+                    start: (w.start + bin * index as i32)
+                        .to_rfc3339_opts(SecondsFormat::Secs, true),
+                    requests: row.count("requests")?,
+                    failures: row.count("failures")?,
+                    unauthorized: row.count("unauthorized")?,
+                    forbidden: row.count("forbidden")?,
+                });
+            }
+            Ok(rows)
+        });
+        match read {
+            Ok(rows) => {
+                for b in rows {
+                    match merged.entry((b.vault.clone(), b.index)) {
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(b);
+                        }
+                        std::collections::btree_map::Entry::Occupied(mut e) => {
+                            let m = e.get_mut();
+                            m.requests += b.requests;
+                            m.failures += b.failures;
+                            m.unauthorized += b.unauthorized;
+                            m.forbidden += b.forbidden;
+                        }
+                    }
+                }
+            }
+            Err(problem) => {
+                warn!("workspace {ws}: timeline: {problem}");
+                unread_all(
+                    report,
+                    &vault_ids[ws_id],
+                    &format!("timeline: workspace {ws} could not be read ({problem}); no chart"),
+                );
+            }
+        }
+    }
+    report.timeline = merged.into_values().collect();
+}
+
+const TIMELINE_COLUMNS: &[&str] = &[
+    "vault",
+    "bucket",
+    "requests",
+    "failures",
+    "unauthorized",
+    "forbidden",
+];
 
 /// Names every vault of a workspace as not read, with the same reason.
 fn unread_all(report: &mut AccessReport, ids: &[String], reason: &str) {
@@ -219,7 +317,6 @@ async fn query_workspace(
     ids: &[String],
     q: &AccessQuery,
 ) -> Result<QueryResponse, AzureError> {
-    let ws = workspace(client, ws_id).await?;
     let w = &q.window;
     let text = match q.view {
         View::Callers => crate::kql::access_callers(ids, w.start, w.end, w.challenge_seconds),
@@ -241,6 +338,19 @@ async fn query_workspace(
     } else {
         0
     };
+    send(client, ws_id, &text, w, extra).await
+}
+
+/// Sends `text` to a workspace with a timespan of the window (plus `extra`
+/// seconds after it) and decodes the answer.
+async fn send(
+    client: &AzureClient,
+    ws_id: &str,
+    text: &str,
+    w: &Window,
+    extra: i64,
+) -> Result<QueryResponse, AzureError> {
+    let ws = workspace(client, ws_id).await?;
     let timespan = format!(
         "{}/{}",
         w.start.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -248,7 +358,7 @@ async fn query_workspace(
             .to_rfc3339_opts(SecondsFormat::Secs, true)
     );
     let body = client
-        .log_analytics_query(&ws.properties.customer_id, &text, &timespan)
+        .log_analytics_query(&ws.properties.customer_id, text, &timespan)
         .await?;
     serde_json::from_slice(&body).map_err(|e| {
         AzureError::decode(

@@ -65,11 +65,13 @@ impl Caller {
         if self.caller_ip == who {
             return true;
         }
+        // An IP or CIDR, compared as the events view's KQL does: IPv4 as
+        // IPv4-mapped IPv6, so either spelling matches the other.
         match (
-            who.parse::<ipnet::IpNet>(),
-            self.caller_ip.parse::<std::net::IpAddr>(),
+            crate::kql::ip_filter(who),
+            crate::kql::ip_filter(&self.caller_ip),
         ) {
-            (Ok(net), Ok(ip)) => net.contains(&ip),
+            (Some(net), Some(ip)) if ip.prefix_len() == 128 => net.contains(&ip.network()),
             _ => false,
         }
     }
@@ -116,6 +118,21 @@ pub struct Event {
     pub result_description: String,
 }
 
+/// Requests and failures of one vault in one bucket of the timeline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Bucket {
+    pub vault: String,
+    /// The bucket's number from the window's start (0-based).
+    pub index: u32,
+    /// Its start (RFC 3339).
+    pub start: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub unauthorized: u64,
+    pub forbidden: u64,
+}
+
 /// A vault whose logs could not be read, and why.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -136,6 +153,19 @@ pub struct AccessReport {
     pub callers: Vec<Caller>,
     pub failures: Vec<Failure>,
     pub events: Vec<Event>,
+    /// The timeline's bucket width in seconds (0: no timeline was asked).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub bucket_seconds: u64,
+    /// The number of buckets of the window.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub buckets: u32,
+    /// Per vault, the buckets that saw a request (others saw none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<Bucket>,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// The identity label used across kvaudit (as `lib.identity_label` in Rego).

@@ -371,6 +371,83 @@ pub fn render(report: &AccessReport, view: View, format: AccessFormat) -> String
     }
 }
 
+/// "30 minutes", "6 hours", "1 day".
+fn bucket_width(seconds: u64) -> String {
+    let (n, unit) = match seconds {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+type Charts = (maud::Markup, Vec<(String, String, maud::Markup)>);
+
+/// The timeline of all vaults, then one per vault (most failures first),
+/// every bucket of the window present (empty ones as gaps). `None` when no
+/// timeline was read.
+fn timelines(report: &AccessReport) -> Option<Charts> {
+    use crate::report::html::{Slot, timeline};
+    use std::collections::BTreeMap;
+    if report.buckets == 0 {
+        return None;
+    }
+    let n = report.buckets as usize;
+    let start = chrono::DateTime::parse_from_rfc3339(&report.window_start).ok()?;
+    let labels: Vec<String> = (0..n)
+        .map(|i| {
+            (start + chrono::Duration::seconds((report.bucket_seconds * i as u64) as i64))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .collect();
+    let slot = |b: &super::Bucket| Slot {
+        ok: b.requests.saturating_sub(b.failures),
+        unauthorized: b.unauthorized,
+        forbidden: b.forbidden,
+        other: b.failures.saturating_sub(b.unauthorized + b.forbidden),
+    };
+    let mut all = vec![Slot::default(); n];
+    let mut vaults: BTreeMap<&str, Vec<Slot>> = BTreeMap::new();
+    for b in &report.timeline {
+        let i = (b.index as usize).min(n - 1);
+        let s = slot(b);
+        let v = vaults
+            .entry(vault_name(&b.vault))
+            .or_insert_with(|| vec![Slot::default(); n]);
+        for target in [&mut v[i], &mut all[i]] {
+            target.ok += s.ok;
+            target.unauthorized += s.unauthorized;
+            target.forbidden += s.forbidden;
+            target.other += s.other;
+        }
+    }
+    let (from, to) = (seconds(&report.window_start), seconds(&report.window_end));
+    let total = |v: &[Slot]| -> (u64, u64) {
+        v.iter().fold((0, 0), |(r, f), s| {
+            (
+                r + s.ok + s.unauthorized + s.forbidden + s.other,
+                f + s.unauthorized + s.forbidden + s.other,
+            )
+        })
+    };
+    let mut order: Vec<(&str, Vec<Slot>)> = vaults.into_iter().collect();
+    order.sort_by(|a, b| total(&b.1).1.cmp(&total(&a.1).1).then(a.0.cmp(b.0)));
+    let per_vault = order
+        .into_iter()
+        .map(|(vault, slots)| {
+            let (requests, failures) = total(&slots);
+            (
+                vault.to_string(),
+                format!("{requests} request(s), {failures} failure(s)"),
+                timeline(&slots, &labels, &from, &to),
+            )
+        })
+        .collect();
+    Some((timeline(&all, &labels, &from, &to), per_vault))
+}
+
 /// Callers shown per vault in the HTML page (the JSON has them all).
 const HTML_CALLERS_PER_VAULT: usize = 25;
 
@@ -391,6 +468,7 @@ fn html(report: &AccessReport, view: View) -> String {
         failures.entry(vault_name(&f.vault)).or_default().push(f);
     }
     let suspicious = report.callers.iter().filter(|c| c.suspicious).count();
+    let charts = timelines(report);
     let title = format!(
         "kvaudit access: {} vault(s), {} to {}",
         report.vaults.len(),
@@ -404,6 +482,19 @@ fn html(report: &AccessReport, view: View) -> String {
             @if view == View::Callers {
                 div.gate.(if suspicious > 0 { "fail" } else { "pass" }) #suspicious {
                     (suspicious) " suspicious caller(s): not allow-listed, with unexplained 401s or with 403s"
+                }
+            }
+        }
+        @if let Some((every, per_vault)) = &charts {
+            section #timeline {
+                h2 { "Requests and failures over time" }
+                p.muted.legend {
+                    "Every request of each vault (the filters do not apply), in buckets of " (bucket_width(report.bucket_seconds)) ". "
+                    span.pass { "■ success" } span.not_evaluable { "■ 401" } span.fail { "■ 403" } span.waived { "■ other failure" }
+                }
+                figure #timeline-all { figcaption { "All vaults read" } (every) }
+                @for (vault, caption, chart) in per_vault {
+                    figure.timeline data-vault=(text(vault)) { figcaption { (text(vault)) ": " (caption) } (chart) }
                 }
             }
         }

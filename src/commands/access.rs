@@ -45,6 +45,7 @@ pub fn run_access(args: &AccessArgs, verbose: u8) -> Result<i32> {
             .as_deref()
             .map(kvaudit::access::collect::normalise_path),
         object: args.object.clone(),
+        timeline: args.format == kvaudit::access::render::AccessFormat::Html,
     };
     let session = super::Session::connect(&args.azure, super::client_options(&args.azure))?;
     let scope = Scope {

@@ -44,7 +44,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;margin:4px 0}
 section.rule,#vaults{content-visibility:auto;contain-intrinsic-size:auto 900px}
 details>summary{cursor:pointer}td:last-child{overflow-wrap:anywhere}
-rect.f{fill:var(--fail)}rect.n{fill:var(--ne)}rect.p{fill:var(--pass)}
+rect.f{fill:var(--fail)}rect.n{fill:var(--ne)}rect.p{fill:var(--pass)}rect.w{fill:var(--waived)}
+figure{margin:8px 0}figcaption{font-size:12px}.legend span{margin-right:12px}
 tr.fail td:first-child{color:var(--fail)}tr.not_evaluable td:first-child{color:var(--ne)}tr.waived td:first-child{color:var(--waived)}tr.pass td:first-child{color:var(--pass)}
 "#;
 
@@ -132,6 +133,86 @@ pub(crate) fn bars(rows: &[(String, usize, &str)]) -> Markup {
                 rect x="130" y=(y) width=(w.max(1)) height="18" rx="3" class=(class) fill="currentColor" {}
                 text x=(136 + w) y=(y + 14) font-size="12" { (value) }
             }
+        }
+    }
+}
+
+/// One bucket of a timeline: successful requests, 401s, 403s and other
+/// failures.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Slot {
+    pub ok: u64,
+    pub unauthorized: u64,
+    pub forbidden: u64,
+    pub other: u64,
+}
+
+impl Slot {
+    fn total(&self) -> u64 {
+        self.ok + self.unauthorized + self.forbidden + self.other
+    }
+}
+
+/// One column of a timeline: its x, its label, its segments (class, y, height).
+type Column = (f64, String, Vec<(&'static str, f64, f64)>);
+
+/// A timeline as inline SVG: one stacked column per bucket (other
+/// failures, 403s, 401s, then successes, from the bottom), the busiest
+/// bucket's height on the axis, the window's ends under it, and each
+/// column's counts in its `<title>` (shown on hover, no script).
+pub(crate) fn timeline(slots: &[Slot], labels: &[String], from: &str, to: &str) -> Markup {
+    const W: f64 = 720.0;
+    const H: f64 = 100.0;
+    const BASE: f64 = H + 12.0;
+    let max = slots.iter().map(Slot::total).max().unwrap_or(0).max(1);
+    let col = W / slots.len().max(1) as f64;
+    // Per non-empty bucket: its label and its segments (class, y, height).
+    let columns: Vec<Column> = slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.total() > 0)
+        .map(|(i, s)| {
+            let mut y = BASE;
+            let mut parts = Vec::new();
+            for (n, class) in [
+                (s.other, "w"),
+                (s.forbidden, "f"),
+                (s.unauthorized, "n"),
+                (s.ok, "p"),
+            ] {
+                if n > 0 {
+                    let h = (n as f64 / max as f64 * H).max(1.0);
+                    y -= h;
+                    parts.push((class, y, h));
+                }
+            }
+            let label = format!(
+                "{}: {} request(s), {} 401, {} 403, {} other failure(s)",
+                labels.get(i).map(String::as_str).unwrap_or(""),
+                s.total(),
+                s.unauthorized,
+                s.forbidden,
+                s.other
+            );
+            (36.0 + i as f64 * col, label, parts)
+        })
+        .collect();
+    let width = format!("{:.1}", (col - 1.0).max(1.0));
+    html! {
+        svg role="img" width="760" height="134" viewBox="0 0 760 134" xmlns="http://www.w3.org/2000/svg" {
+            text x="0" y="10" font-size="11" { (max) }
+            text x="0" y=(BASE) font-size="11" { "0" }
+            @for (x, label, parts) in &columns {
+                g {
+                    title { (label) }
+                    @for (class, y, h) in parts {
+                        rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(width) height=(format!("{h:.1}")) class=(class) {}
+                    }
+                }
+            }
+            line x1="36" y1=(BASE) x2=(36.0 + W) y2=(BASE) stroke="currentColor" stroke-width="0.5" {}
+            text x="36" y=(H + 28.0) font-size="11" { (from) }
+            text x=(36.0 + W) y=(H + 28.0) font-size="11" text-anchor="end" { (to) }
         }
     }
 }

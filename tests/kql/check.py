@@ -13,12 +13,13 @@
    same values (a dynamic cell must be a JSON-encoded string whose decoded value is the expected one).
    Negative controls: a different challenge window must change the result, and a broken query must make
    engine.py fail with a one-line message.
-3. The three queries of `kvaudit access` (src/kql/access_callers.kql, access_failures.kql,
-   access_events.kql): validate.js analyses each with zero errors on every schema variant and infers the
+3. The four queries of `kvaudit access` (src/kql/access_callers.kql, access_failures.kql,
+   access_events.kql, access_timeline.kql): validate.js analyses each with zero errors on every schema variant and infers the
    columns of tests/fixtures/audit/expected-access.json; broken variants (no isfuzzy, a flattened column
    without column_ifexists, CallerIpAddress in the AzureDiagnostics leg) are rejected. engine.py runs
-   each case of expected-access.json (every seeded workspace; the events view with several filters) and
-   must give the hand-computed rows exactly. Control: CHALLENGE_SECONDS=70 changes the callers result.
+   each case of expected-access.json (every seeded workspace; the events view with several filters,
+   IP and CIDR filters as canonical prefixes among them) and must give the expected rows exactly.
+   Controls: CHALLENGE_SECONDS=70 changes the callers result; BIN=3h changes the workspace-a timeline.
 4. The AuditEvent volume query of `kvaudit scan` (src/kql/audit_volume.kql): validate.js analyses it with
    zero errors on every schema variant and infers exactly the columns of
    tests/fixtures/audit/expected-volume.json; broken variants (no isfuzzy, the misspelt column
@@ -186,7 +187,7 @@ def check_engine(query_path: Path, expected: dict, tmp: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# 3. kvaudit access: callers, failures, events
+# 3. kvaudit access: callers, failures, events, timeline
 
 # Broken variants; each applies to the queries that contain its text (at least two per query).
 ACCESS_BROKEN = {
@@ -197,6 +198,8 @@ ACCESS_BROKEN = {
         ('tostring(column_ifexists("requestUri_s", ""))', "tostring(requestUri_s)"),
     "CallerIpAddress in the AzureDiagnostics leg (it is CallerIPAddress there)":
         ("= tostring(CallerIPAddress)", "= tostring(CallerIpAddress)"),
+    "a flattened column without column_ifexists (httpStatusCode_d)":
+        ('toint(column_ifexists("httpStatusCode_d", real(null)))', "toint(httpStatusCode_d)"),
 }
 
 
@@ -228,7 +231,7 @@ def check_access_language_service(expected: dict, tmp: Path) -> None:
 
 def access_params(expected: dict, case: dict, **override: str) -> dict[str, str]:
     vaults = expected["vaults"][case["workspace"]]
-    return dict(expected["parameters"], VAULT_IDS=f"dynamic({json.dumps(vaults)})", **case["parameters"], **override)
+    return {**expected["parameters"], "VAULT_IDS": f"dynamic({json.dumps(vaults)})", **case["parameters"], **override}
 
 
 def run_case(query_path: Path, workspace: str, params: dict[str, str]) -> tuple[dict | None, str]:
@@ -260,6 +263,13 @@ def check_access_engine(expected: dict) -> None:
                              access_params(expected, case, CHALLENGE_SECONDS="70"))
     differs = result is not None and bool(compare(result, view["columns"], case["rows"]))
     record("control: CHALLENGE_SECONDS=70 changes the workspace-a callers result", differs, error)
+
+    # Control: other buckets give other rows.
+    view = expected["views"]["timeline"]
+    case = next(c for c in view["cases"] if c["workspace"] == "workspace-a.json")
+    result, error = run_case(ROOT / view["query"], case["workspace"], access_params(expected, case, BIN="3h"))
+    differs = result is not None and bool(compare(result, view["columns"], case["rows"]))
+    record("control: BIN=3h changes the workspace-a timeline", differs, error)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 // Each file is analysed against a workspace that declares AzureDiagnostics and AZKVAuditLogs with every
 // column of the Key Vault AuditEvent schema (docs: azure-api.md section 6; AZKVAuditLogs from the Azure
 // Monitor table reference). kvaudit's placeholders ({{VAULT_IDS}}, {{START}}, {{END}},
-// {{CHALLENGE_SECONDS}}, and the events view's {{LIMIT}}, {{OPERATION}}, {{CALLER}}, {{STATUS}}, {{PATH}}, {{OBJECT}}) are
+// {{CHALLENGE_SECONDS}}, and the events view's {{LIMIT}}, {{OPERATION}}, {{CALLER}}, {{STATUS}}, {{PATH}}, {{OBJECT}},
+// {{CALLER_PREFIXES}}, {{CALLER_PREFIX_LENGTH}}, and the timeline's {{BIN}}) are
 // replaced by sample values first. A file is analysed against four workspaces:
 //   full:      both tables, AzureDiagnostics with every flattened column;
 //   minimal:   AzureDiagnostics with only its fixed columns (a workspace where no row ever filled a
@@ -58,6 +59,10 @@ const SAMPLE = {
   STATUS: '0',
   PATH: '"/secrets/db-password"',
   OBJECT: '""',
+  CALLER_PREFIXES: 'dynamic(["0000:0000:0000:0000:0000:ffff:c000:020", "0000:0000:0000:0000:0000:ffff:c000:021"])',
+  CALLER_PREFIX_LENGTH: '38',
+  // kvaudit access, timeline view.
+  BIN: '1h',
 };
 
 // AzureDiagnostics: the fixed columns every AzureDiagnostics table has, and the Key Vault flattened
