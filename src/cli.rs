@@ -86,9 +86,25 @@ pub struct FixArgs {
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
 
+    /// `script`: a bash script of az commands; `bicep`: main.bicep and one module per fix that
+    /// is a new resource (alerts, diagnostic settings, Defender plans, private endpoints), in --output-dir.
+    #[arg(long, short = 'f', value_enum, default_value_t = FixFormat::Script)]
+    pub format: FixFormat,
+
     /// Write the script to FILE instead of standard output (its directory is created).
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+
+    /// With --format bicep: the directory for main.bicep and modules/ (created).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// What `kvaudit fix` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FixFormat {
+    Script,
+    Bicep,
 }
 
 #[derive(Debug, Args)]

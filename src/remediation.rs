@@ -13,6 +13,7 @@ use crate::finding::{Finding, Status};
 use crate::inventory::{Collected, Inventory};
 use crate::policy::engine::Rule;
 use crate::policy::input::norm_id;
+use crate::policy::metadata::{BicepScope, BicepTemplate};
 
 /// A failing result's remediation.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -23,24 +24,32 @@ pub struct Fix {
     /// Placeholders the inventory could not fill (left as `<name>` in `az`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<String>,
+    /// Bicep, for the rules whose fix is a new resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bicep: Option<BicepFix>,
 }
 
-/// The placeholders a template may use.
-pub const PLACEHOLDERS: &[&str] = &[
-    "vault",
-    "vaultId",
-    "resourceGroup",
-    "subscriptionId",
-    "location",
-    "item",
-    "workspaceId",
-    "actionGroupId",
-    "actionGroupResourceGroup",
-    // Never known to the inventory: always left for the reader.
-    "vnet",
-    "subnet",
-    "newVault",
-];
+pub use crate::policy::metadata::PLACEHOLDERS;
+
+/// A failing result's Bicep: a module that declares what the fix needs,
+/// with the inventory's names filled in, and where to deploy it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BicepFix {
+    pub scope: BicepScope,
+    pub subscription_id: String,
+    /// For scope `resourceGroup` (`None` when the inventory does not know it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group: Option<String>,
+    /// The module: `var`s for the known values, `param`s for the others,
+    /// then the rule's template.
+    pub module: String,
+    /// The values the module takes as parameters (the inventory lacks them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<String>,
+    /// The az command that deploys it from a file `fix.bicep`.
+    pub deploy: String,
+}
 
 /// What the inventory says about one subscription that fixes need.
 #[derive(Default)]
@@ -49,6 +58,9 @@ struct SubscriptionFacts {
     workspace: Option<String>,
     /// A usable action group (enabled, with a receiver), first by name.
     action_group: Option<String>,
+    /// The location most of the subscription's vaults are in (a
+    /// subscription deployment needs one for its metadata).
+    location: Option<String>,
 }
 
 /// The resource group segment of an ARM id, as written.
@@ -85,8 +97,16 @@ fn subscription_facts(inv: &Inventory) -> HashMap<String, SubscriptionFacts> {
         facts.insert(key, entry);
     }
     let mut counts: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
+    let mut locations: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
     for v in &inv.vaults {
         let sub = crate::policy::input::subscription_of(&v.vault.id);
+        if let Some(l) = v.vault.location.as_deref().filter(|l| !l.is_empty()) {
+            *locations
+                .entry(sub.clone())
+                .or_default()
+                .entry(l.to_string())
+                .or_default() += 1;
+        }
         if let Collected::Ok { value } = &v.diagnostic_settings {
             for s in value {
                 if let Some(ws) = s
@@ -105,14 +125,21 @@ fn subscription_facts(inv: &Inventory) -> HashMap<String, SubscriptionFacts> {
         }
     }
     for (sub, by_ws) in counts {
-        // Most used; ties go to the first id in order, so runs agree.
-        let best = by_ws
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(w, _)| w.clone());
+        let best = most_used(&by_ws);
         facts.entry(sub).or_default().workspace = best;
     }
+    for (sub, by_location) in locations {
+        facts.entry(sub).or_default().location = most_used(&by_location);
+    }
     facts
+}
+
+/// The most used key; ties go to the first in order, so runs agree.
+fn most_used(counts: &BTreeMap<String, usize>) -> Option<String> {
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, _)| k.clone())
 }
 
 fn quote(value: &str) -> String {
@@ -160,19 +187,136 @@ pub fn fill(template: &str, values: &BTreeMap<&str, Option<String>>) -> Fix {
         }
     }
     az.push_str(rest);
-    Fix { az, unresolved }
+    Fix {
+        az,
+        unresolved,
+        bicep: None,
+    }
+}
+
+/// The Bicep identifier a placeholder stands for (`resourceGroup` is a
+/// Bicep function, so it is not shadowed).
+fn bicep_identifier(name: &str) -> String {
+    match name {
+        "resourceGroup" => "resourceGroupName".into(),
+        n => n.into(),
+    }
+}
+
+/// A Bicep string literal: `\`, `'` and `${` escaped.
+fn bicep_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Fills a Bicep template: each `{name}` (not Bicep's own `${`) becomes an
+/// identifier, declared above the template as a `var` holding the value, or
+/// as a `param` when there is none (or it holds control characters).
+pub fn fill_bicep(
+    t: &BicepTemplate,
+    values: &BTreeMap<&str, Option<String>>,
+    location: Option<&str>,
+) -> BicepFix {
+    let mut body = String::with_capacity(t.template.len());
+    let mut used: Vec<&str> = Vec::new();
+    let mut rest = t.template.as_str();
+    while let Some(start) = rest.find('{') {
+        let dollar = rest[..start].ends_with('$');
+        body.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}').map(|end| &after[..end]) {
+            Some(name) if !dollar && PLACEHOLDERS.contains(&name) => {
+                body.push_str(&bicep_identifier(name));
+                if !used.contains(&name) {
+                    used.push(name);
+                }
+                rest = &after[name.len() + 1..];
+            }
+            _ => {
+                body.push('{');
+                rest = after;
+            }
+        }
+    }
+    body.push_str(rest);
+    let value = |name: &str| -> Option<String> {
+        values
+            .get(name)
+            .cloned()
+            .flatten()
+            .filter(|v| !v.is_empty() && !v.chars().any(char::is_control))
+    };
+    let mut module = String::new();
+    if t.scope == BicepScope::Subscription {
+        module.push_str("targetScope = 'subscription'\n\n");
+    }
+    let mut parameters = Vec::new();
+    for name in PLACEHOLDERS.iter().filter(|p| used.contains(p)) {
+        let ident = bicep_identifier(name);
+        match value(name) {
+            Some(v) => module.push_str(&format!("var {ident} = {}\n", bicep_string(&v))),
+            None => {
+                module.push_str(&format!(
+                    "@description('Not in the inventory: fill in.')\nparam {ident} string\n"
+                ));
+                parameters.push(name.to_string());
+            }
+        }
+    }
+    if !used.is_empty() {
+        module.push('\n');
+    }
+    module.push_str(body.trim_end());
+    module.push('\n');
+    let subscription_id = value("subscriptionId").unwrap_or_default();
+    let resource_group = t.resource_group.as_deref().and_then(value);
+    let sub = if subscription_id.is_empty() {
+        "<subscriptionId>".to_string()
+    } else {
+        quote(&subscription_id)
+    };
+    let deploy = match t.scope {
+        BicepScope::ResourceGroup => format!(
+            "az deployment group create --subscription {sub} --resource-group {} --template-file fix.bicep",
+            resource_group
+                .as_deref()
+                .map(quote)
+                .unwrap_or_else(|| "<resourceGroup>".into())
+        ),
+        BicepScope::Subscription => format!(
+            "az deployment sub create --subscription {sub} --location {} --template-file fix.bicep",
+            location
+                .filter(|l| !l.chars().any(char::is_control))
+                .map(quote)
+                .unwrap_or_else(|| "<location>".into())
+        ),
+    };
+    BicepFix {
+        scope: t.scope,
+        subscription_id,
+        resource_group,
+        module,
+        parameters,
+        deploy,
+    }
 }
 
 /// Adds a [`Fix`] to every failing result of a rule with a `fix` template.
 pub fn apply(findings: &mut [Finding], rules: &[Rule], inv: &Inventory) {
-    let templates: HashMap<&str, &str> = rules
+    let templates: HashMap<&str, &crate::policy::metadata::FixTemplate> = rules
         .iter()
-        .filter_map(|r| {
-            r.metadata
-                .fix
-                .as_ref()
-                .map(|f| (r.metadata.id.as_str(), f.az.as_str()))
-        })
+        .filter_map(|r| r.metadata.fix.as_ref().map(|f| (r.metadata.id.as_str(), f)))
         .collect();
     if templates.is_empty() {
         return;
@@ -225,7 +369,12 @@ pub fn apply(findings: &mut [Finding], rules: &[Rule], inv: &Inventory) {
         for unknown in ["vnet", "subnet", "newVault"] {
             values.insert(unknown, None);
         }
-        f.fix = Some(fill(template, &values));
+        let mut fix = fill(&template.az, &values);
+        fix.bicep = template
+            .bicep
+            .as_ref()
+            .map(|b| fill_bicep(b, &values, sub.and_then(|s| s.location.as_deref())));
+        f.fix = Some(fix);
     }
 }
 
@@ -236,21 +385,8 @@ pub fn apply(findings: &mut [Finding], rules: &[Rule], inv: &Inventory) {
 /// commented out with what it needs. Azure text appears only in comments,
 /// on one line, with control characters made visible.
 pub fn script(findings: &[Finding], rules: &[Rule], origin: &str) -> String {
-    let one_line = |s: &str| {
-        crate::text::terminal(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
-    };
-    let mut by_rule: BTreeMap<(std::cmp::Reverse<crate::finding::Severity>, &str), Vec<&Finding>> =
-        BTreeMap::new();
-    let mut total = 0;
-    for f in findings {
-        if f.status == Status::Fail && f.waiver.is_none() && f.fix.is_some() {
-            by_rule
-                .entry((std::cmp::Reverse(f.severity), f.rule_id.as_str()))
-                .or_default()
-                .push(f);
-            total += 1;
-        }
-    }
+    let by_rule = failing_by_rule(findings);
+    let total: usize = by_rule.values().map(Vec::len).sum();
     let mut out = format!(
         "#!/usr/bin/env bash\n# kvaudit fix: {total} failing result(s) of {} rule(s) in {}.\n# Review every command before you run it: kvaudit runs nothing itself.\n# Commands that need a value the inventory does not hold are commented out.\nset -euo pipefail\n",
         by_rule.len(),
@@ -318,6 +454,167 @@ pub fn script(findings: &[Finding], rules: &[Rule], origin: &str) -> String {
         }
     }
     out
+}
+
+/// The failing, unwaived results with a fix, by rule, most severe first.
+fn failing_by_rule(
+    findings: &[Finding],
+) -> BTreeMap<(std::cmp::Reverse<crate::finding::Severity>, &str), Vec<&Finding>> {
+    let mut by_rule: BTreeMap<_, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        if f.status == Status::Fail && f.waiver.is_none() && f.fix.is_some() {
+            by_rule
+                .entry((std::cmp::Reverse(f.severity), f.rule_id.as_str()))
+                .or_default()
+                .push(f);
+        }
+    }
+    by_rule
+}
+
+/// Azure text for a comment: one line, control characters made visible.
+fn one_line(s: &str) -> String {
+    crate::text::terminal(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
+}
+
+/// `kvaudit fix --format bicep`: a `main.bicep` (subscription scope) that
+/// deploys one module per distinct fix of `findings` to its resource group
+/// or subscription, and the modules (`modules/NNN-rule.bicep`), as
+/// (relative path, text). A module that needs values the inventory lacks
+/// is written, but its `module` block in main.bicep is commented out with
+/// what it needs.
+pub fn bicep_files(findings: &[Finding], rules: &[Rule], origin: &str) -> Vec<(String, String)> {
+    let by_rule = failing_by_rule(findings);
+    let with_bicep: usize = by_rule
+        .values()
+        .flatten()
+        .filter(|f| f.fix.as_ref().is_some_and(|x| x.bicep.is_some()))
+        .count();
+    let without: Vec<&str> = by_rule
+        .iter()
+        .filter(|(_, fs)| {
+            fs.iter()
+                .all(|f| f.fix.as_ref().is_some_and(|x| x.bicep.is_none()))
+        })
+        .map(|((_, id), _)| *id)
+        .collect();
+    let mut main = format!(
+        "// kvaudit fix: Bicep for {with_bicep} failing result(s) in {}.\n// Review every module before you deploy; kvaudit deploys nothing itself. Then:\n//   az deployment sub create --location <location> --template-file main.bicep\n// Modules that need a value the inventory does not hold are commented out below.\n",
+        one_line(origin)
+    );
+    if !without.is_empty() {
+        main.push_str(&format!(
+            "// No Bicep for {} (the fix changes an existing resource: see `kvaudit fix` for the az commands).\n",
+            without.join(", ")
+        ));
+    }
+    main.push_str("targetScope = 'subscription'\n");
+    let mut files = Vec::new();
+    let mut n = 0usize;
+    for ((severity, rule_id), fs) in by_rule {
+        let title = rules
+            .iter()
+            .find(|r| r.metadata.id == rule_id)
+            .map(|r| r.metadata.title.as_str())
+            .unwrap_or("");
+        // Distinct modules in first-seen order, each with the results it answers.
+        let mut modules: Vec<(&BicepFix, Vec<&Finding>)> = Vec::new();
+        for f in fs {
+            let Some(b) = f.fix.as_ref().and_then(|x| x.bicep.as_ref()) else {
+                continue;
+            };
+            match modules.iter_mut().find(|(m, _)| {
+                m.module == b.module
+                    && m.resource_group == b.resource_group
+                    && m.subscription_id == b.subscription_id
+            }) {
+                Some((_, list)) => list.push(f),
+                None => modules.push((b, vec![f])),
+            }
+        }
+        if modules.is_empty() {
+            continue;
+        }
+        main.push_str(&format!(
+            "\n// ── {} ({}): {}\n",
+            one_line(rule_id),
+            severity.0.as_str(),
+            one_line(title)
+        ));
+        for (b, answered) in modules {
+            n += 1;
+            let slug: String = rule_id
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let path = format!("modules/{n:03}-{slug}.bicep");
+            let mut comments = String::new();
+            for f in answered.iter().take(20) {
+                let what = if f.discriminator.is_empty() {
+                    one_line(&f.resource.name)
+                } else {
+                    format!(
+                        "{} ({})",
+                        one_line(&f.resource.name),
+                        one_line(&f.discriminator)
+                    )
+                };
+                comments.push_str(&format!(
+                    "// {what}: {}\n",
+                    crate::text::clip(&one_line(&f.message), 200)
+                ));
+            }
+            if answered.len() > 20 {
+                comments.push_str(&format!("// … and {} more\n", answered.len() - 20));
+            }
+            files.push((
+                path.clone(),
+                format!(
+                    "// kvaudit fix for {}.\n{comments}\n{}",
+                    one_line(rule_id),
+                    b.module
+                ),
+            ));
+            let scope = match (b.scope, b.resource_group.as_deref()) {
+                (_, _) if b.subscription_id.is_empty() => None,
+                (BicepScope::ResourceGroup, Some(rg)) => Some(format!(
+                    "resourceGroup({}, {})",
+                    bicep_string(&b.subscription_id),
+                    bicep_string(rg)
+                )),
+                (BicepScope::ResourceGroup, None) => None,
+                (BicepScope::Subscription, _) => Some(format!(
+                    "subscription({})",
+                    bicep_string(&b.subscription_id)
+                )),
+            };
+            let mut needs: Vec<String> = b.parameters.clone();
+            if scope.is_none() {
+                needs.push("the resource group or subscription to deploy to".into());
+            }
+            let block = format!(
+                "module fix{n:03} '{path}' = {{\n  name: 'kvaudit-fix-{n:03}'\n  scope: {}\n}}\n",
+                scope.as_deref().unwrap_or("<scope>")
+            );
+            main.push('\n');
+            main.push_str(&comments);
+            if needs.is_empty() {
+                main.push_str(&block);
+            } else {
+                main.push_str(&format!(
+                    "// needs {} (not in the inventory): give them values in {path}, then uncomment\n",
+                    needs.join(", ")
+                ));
+                for line in block.lines() {
+                    main.push_str("// ");
+                    main.push_str(line);
+                    main.push('\n');
+                }
+            }
+        }
+    }
+    files.insert(0, ("main.bicep".to_string(), main));
+    files
 }
 
 #[cfg(test)]

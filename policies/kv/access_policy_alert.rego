@@ -71,7 +71,38 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log", "access-control"],
 	"inputs": ["activityLogAlerts"],
-	"fix": {"az": "az monitor activity-log alert create --name kv-access-policy-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and operationName=Microsoft.KeyVault/vaults/accessPolicies/write' --action-group {actionGroupId}"},
+	"fix": {
+		"az": "az monitor activity-log alert create --name kv-access-policy-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and operationName=Microsoft.KeyVault/vaults/accessPolicies/write' --action-group {actionGroupId}",
+		"bicep": {"scope": "resourceGroup", "resourceGroup": "actionGroupResourceGroup", "template": `resource alert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
+  name: 'kv-access-policy-changes'
+  location: 'global'
+  properties: {
+    enabled: true
+    scopes: [
+      '/subscriptions/${{subscriptionId}}'
+    ]
+    condition: {
+      allOf: [
+        {
+          field: 'category'
+          equals: 'Administrative'
+        }
+        {
+          field: 'operationName'
+          equals: 'Microsoft.KeyVault/vaults/accessPolicies/write'
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        {
+          actionGroupId: {actionGroupId}
+        }
+      ]
+    }
+  }
+}`},
+	},
 }
 
 operations := ["Microsoft.KeyVault/vaults/accessPolicies/write"]

@@ -75,7 +75,38 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log"],
 	"inputs": ["activityLogAlerts"],
-	"fix": {"az": "az monitor activity-log alert create --name kv-admin-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and resourceType=Microsoft.KeyVault/vaults' --action-group {actionGroupId}"},
+	"fix": {
+		"az": "az monitor activity-log alert create --name kv-admin-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and resourceType=Microsoft.KeyVault/vaults' --action-group {actionGroupId}",
+		"bicep": {"scope": "resourceGroup", "resourceGroup": "actionGroupResourceGroup", "template": `resource alert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
+  name: 'kv-admin-changes'
+  location: 'global'
+  properties: {
+    enabled: true
+    scopes: [
+      '/subscriptions/${{subscriptionId}}'
+    ]
+    condition: {
+      allOf: [
+        {
+          field: 'category'
+          equals: 'Administrative'
+        }
+        {
+          field: 'resourceType'
+          equals: 'Microsoft.KeyVault/vaults'
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        {
+          actionGroupId: {actionGroupId}
+        }
+      ]
+    }
+  }
+}`},
+	},
 }
 
 operations := ["Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults/delete"]

@@ -67,7 +67,31 @@ metadata := {
 	"azurePolicy": ["cf820ca0-f99e-4f3e-84fb-66e913812d21"],
 	"tags": ["logging", "audit"],
 	"inputs": ["diagnosticSettings"],
-	"fix": {"az": "az monitor diagnostic-settings create --name kv-audit --resource {vaultId} --workspace {workspaceId} --export-to-resource-specific true --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true},{\"categoryGroup\":\"allLogs\",\"enabled\":true}]'"},
+	"fix": {
+		"az": "az monitor diagnostic-settings create --name kv-audit --resource {vaultId} --workspace {workspaceId} --export-to-resource-specific true --logs '[{\"categoryGroup\":\"audit\",\"enabled\":true},{\"categoryGroup\":\"allLogs\",\"enabled\":true}]'",
+		"bicep": {"scope": "resourceGroup", "resourceGroup": "resourceGroup", "template": `resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: {vault}
+}
+
+resource audit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'kv-audit'
+  scope: kv
+  properties: {
+    workspaceId: {workspaceId}
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        categoryGroup: 'audit'
+        enabled: true
+      }
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}`},
+	},
 }
 
 # Strict mode (CIS v3.0+): both category groups in one setting with a destination.

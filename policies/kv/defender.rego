@@ -52,7 +52,15 @@ metadata := {
 	"azurePolicy": ["0e6763cc-5078-4e64-889d-ff4d9a839047"],
 	"tags": ["threat-detection", "defender"],
 	"inputs": ["pricings"],
-	"fix": {"az": "az security pricing create --name KeyVaults --tier Standard --subscription {subscriptionId}"},
+	"fix": {
+		"az": "az security pricing create --name KeyVaults --tier Standard --subscription {subscriptionId}",
+		"bicep": {"scope": "subscription", "template": `resource keyVaults 'Microsoft.Security/pricings@2024-01-01' = {
+  name: 'KeyVaults'
+  properties: {
+    pricingTier: 'Standard'
+  }
+}`},
+	},
 }
 
 pricings := input.subscription.pricings

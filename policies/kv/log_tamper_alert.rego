@@ -72,7 +72,38 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log", "logging"],
 	"inputs": ["activityLogAlerts"],
-	"fix": {"az": "az monitor activity-log alert create --name kv-diagnostic-settings-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and resourceType=Microsoft.Insights/diagnosticSettings' --action-group {actionGroupId}"},
+	"fix": {
+		"az": "az monitor activity-log alert create --name kv-diagnostic-settings-changes --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and resourceType=Microsoft.Insights/diagnosticSettings' --action-group {actionGroupId}",
+		"bicep": {"scope": "resourceGroup", "resourceGroup": "actionGroupResourceGroup", "template": `resource alert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
+  name: 'kv-diagnostic-settings-changes'
+  location: 'global'
+  properties: {
+    enabled: true
+    scopes: [
+      '/subscriptions/${{subscriptionId}}'
+    ]
+    condition: {
+      allOf: [
+        {
+          field: 'category'
+          equals: 'Administrative'
+        }
+        {
+          field: 'resourceType'
+          equals: 'Microsoft.Insights/diagnosticSettings'
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        {
+          actionGroupId: {actionGroupId}
+        }
+      ]
+    }
+  }
+}`},
+	},
 }
 
 operations := ["Microsoft.Insights/diagnosticSettings/write", "Microsoft.Insights/diagnosticSettings/delete"]

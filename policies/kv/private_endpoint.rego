@@ -58,7 +58,33 @@ metadata := {
 	"azurePolicy": ["a6abeaec-4d90-4a02-805f-6b26c4d3fbe9"],
 	"tags": ["network", "private-link"],
 	"inputs": [],
-	"fix": {"az": "az network private-endpoint create --name pe-{vault} --resource-group {resourceGroup} --subscription {subscriptionId} --vnet-name {vnet} --subnet {subnet} --group-id vault --connection-name pe-{vault} --private-connection-resource-id {vaultId}"},
+	"fix": {
+		"az": "az network private-endpoint create --name pe-{vault} --resource-group {resourceGroup} --subscription {subscriptionId} --vnet-name {vnet} --subnet {subnet} --group-id vault --connection-name pe-{vault} --private-connection-resource-id {vaultId}",
+		"bicep": {"scope": "resourceGroup", "resourceGroup": "resourceGroup", "template": `resource subnetRef 'Microsoft.Network/virtualNetworks/subnets@2023-11-01' existing = {
+  name: '${{vnet}}/${{subnet}}'
+}
+
+resource pe 'Microsoft.Network/privateEndpoints@2023-11-01' = {
+  name: 'pe-${{vault}}'
+  location: {location}
+  properties: {
+    subnet: {
+      id: subnetRef.id
+    }
+    privateLinkServiceConnections: [
+      {
+        name: 'pe-${{vault}}'
+        properties: {
+          privateLinkServiceId: {vaultId}
+          groupIds: [
+            'vault'
+          ]
+        }
+      }
+    ]
+  }
+}`},
+	},
 }
 
 connections := [c | some c in lib.list(object.get(input.vault, ["properties", "privateEndpointConnections"], [])); is_object(c)]

@@ -73,7 +73,38 @@ metadata := {
 	"azurePolicy": [],
 	"tags": ["alerting", "activity-log", "recoverability"],
 	"inputs": ["activityLogAlerts"],
-	"fix": {"az": "az monitor activity-log alert create --name kv-purge --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and operationName=Microsoft.KeyVault/locations/deletedVaults/purge/action' --action-group {actionGroupId}"},
+	"fix": {
+		"az": "az monitor activity-log alert create --name kv-purge --subscription {subscriptionId} --resource-group {actionGroupResourceGroup} --scope /subscriptions/{subscriptionId} --condition 'category=Administrative and operationName=Microsoft.KeyVault/locations/deletedVaults/purge/action' --action-group {actionGroupId}",
+		"bicep": {"scope": "resourceGroup", "resourceGroup": "actionGroupResourceGroup", "template": `resource alert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
+  name: 'kv-purge'
+  location: 'global'
+  properties: {
+    enabled: true
+    scopes: [
+      '/subscriptions/${{subscriptionId}}'
+    ]
+    condition: {
+      allOf: [
+        {
+          field: 'category'
+          equals: 'Administrative'
+        }
+        {
+          field: 'operationName'
+          equals: 'Microsoft.KeyVault/locations/deletedVaults/purge/action'
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        {
+          actionGroupId: {actionGroupId}
+        }
+      ]
+    }
+  }
+}`},
+	},
 }
 
 operations := ["Microsoft.KeyVault/locations/deletedVaults/purge/action"]

@@ -1,11 +1,21 @@
 //! `kvaudit fix`: a reviewable az CLI script for the failing results, with
 //! the inventory's real names filled in. It never runs anything.
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::Utc;
 
-use crate::cli::FixArgs;
+use crate::cli::{FixArgs, FixFormat};
 
 pub fn run(args: &FixArgs) -> Result<i32> {
+    if args.format == FixFormat::Bicep && args.output_dir.is_none() {
+        anyhow::bail!(
+            "--format bicep writes main.bicep and modules/: give a directory with --output-dir DIR"
+        );
+    }
+    if args.format == FixFormat::Script && args.output_dir.is_some() {
+        anyhow::bail!(
+            "--output-dir is for --format bicep; the script goes to --output FILE or standard output"
+        );
+    }
     let (inventory, origin) = super::eval::load(&args.input)?;
     let set = super::compile(&args.policies)?;
     let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
@@ -21,6 +31,25 @@ pub fn run(args: &FixArgs) -> Result<i32> {
     if let Some((w, o)) = &waivers {
         // Waived results are accepted: no fix for them.
         kvaudit::waiver::apply(&mut findings, w, o, Utc::now().date_naive());
+    }
+    if let Some(dir) = &args.output_dir {
+        let files = kvaudit::remediation::bicep_files(&findings, set.rules(), &origin);
+        for (rel, text) in &files {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        eprintln!(
+            "kvaudit: wrote {} and {} module(s) in {} to review; kvaudit deployed nothing",
+            dir.join("main.bicep").display(),
+            files.len() - 1,
+            dir.display()
+        );
+        return Ok(0);
     }
     let text = kvaudit::remediation::script(&findings, set.rules(), &origin);
     if let Some(parent) = args

@@ -47,12 +47,39 @@ pub struct RuleMetadata {
     pub fix: Option<FixTemplate>,
 }
 
-/// `metadata.fix`: an az CLI command template (see docs/policies.md).
+/// `metadata.fix`: an az CLI command template, and a Bicep one where a new
+/// resource fixes the result (see docs/policies.md).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FixTemplate {
     /// One or more az CLI commands, placeholders such as `{vault}` unquoted.
     pub az: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bicep: Option<BicepTemplate>,
+}
+
+/// `metadata.fix.bicep`: Bicep that declares the resource(s) a fix needs.
+/// Placeholders (`{vault}`) stand for Bicep identifiers that kvaudit
+/// declares above the template (`var vault = 'kv-prod'`, or `param vault
+/// string` when the inventory does not know the value); `${` is Bicep's own
+/// interpolation, so `'pe-${{vault}}'` is `'pe-${vault}'`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BicepTemplate {
+    /// Where it is deployed: `resourceGroup` or `subscription`.
+    pub scope: BicepScope,
+    /// For `resourceGroup`: the placeholder that names the resource group
+    /// (e.g. `resourceGroup`, `actionGroupResourceGroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group: Option<String>,
+    pub template: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum BicepScope {
+    ResourceGroup,
+    Subscription,
 }
 
 /// One control id, several, or one per variant of the rule's results (a
@@ -146,6 +173,23 @@ pub struct Reference {
     pub url: String,
 }
 
+/// The placeholders a fix template may use (see [`crate::remediation`]).
+pub const PLACEHOLDERS: &[&str] = &[
+    "vault",
+    "vaultId",
+    "resourceGroup",
+    "subscriptionId",
+    "location",
+    "item",
+    "workspaceId",
+    "actionGroupId",
+    "actionGroupResourceGroup",
+    // Never known to the inventory: always left for the reader.
+    "vnet",
+    "subnet",
+    "newVault",
+];
+
 /// Scopes this kvaudit can evaluate.
 pub const SCOPES: &[&str] = &["vault", "subscription"];
 
@@ -184,6 +228,22 @@ impl RuleMetadata {
                 "field `scope` must be one of {SCOPES:?}, found {:?}",
                 self.scope
             ));
+        }
+        if let Some(b) = self.fix.as_ref().and_then(|f| f.bicep.as_ref()) {
+            match (b.scope, b.resource_group.as_deref()) {
+                (BicepScope::ResourceGroup, Some(rg)) if PLACEHOLDERS.contains(&rg) => {}
+                (BicepScope::ResourceGroup, other) => {
+                    return Err(format!(
+                        "field `fix.bicep.resourceGroup` must name the placeholder of the resource group to deploy to (one of {PLACEHOLDERS:?}), found {other:?}"
+                    ));
+                }
+                (BicepScope::Subscription, Some(_)) => {
+                    return Err(
+                        "field `fix.bicep.resourceGroup` is for scope `resourceGroup` only".into(),
+                    );
+                }
+                (BicepScope::Subscription, None) => {}
+            }
         }
         if self.tags.len() > 15 {
             return Err("field `tags` has more than 15 entries (GitHub shows 20 at most, kvaudit adds some)".into());

@@ -328,7 +328,13 @@ pub fn render(report: &Report) -> String {
                 .evidence
                 .as_ref()
                 .map_or(0, |e| e.text().len().min(MAX_EVIDENCE))
-                + f.fix.as_ref().map_or(0, |x| x.az.len() + 60)
+                + f.fix.as_ref().map_or(0, |x| {
+                    x.az.len()
+                        + 60
+                        + x.bicep
+                            .as_ref()
+                            .map_or(0, |b| b.module.len() + b.deploy.len() + 60)
+                })
                 + 60;
             if f.evidence.is_none() && f.fix.is_none() {
                 continue;
@@ -425,6 +431,9 @@ pub fn render(report: &Report) -> String {
                                                             summary { "evidence" @if f.fix.is_some() { " and fix" } }
                                                             @if let Some(x) = &f.fix {
                                                                 pre.fix { (pre_text(&x.az)) }
+                                                                @if let Some(b) = &x.bicep {
+                                                                    pre.fix.bicep { (pre_text(&format!("// {}\n{}", b.deploy, b.module))) }
+                                                                }
                                                             }
                                                             @if let Some(e) = &f.evidence {
                                                                 pre { (pre_text(&crate::text::clip(e.text(), MAX_EVIDENCE))) }

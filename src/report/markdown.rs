@@ -105,20 +105,31 @@ fn section(
                 commands.push(&fix.az);
             }
         }
+        // The first result's Bicep, when the fix is a new resource.
+        let bicep = items
+            .iter()
+            .filter(|_| failing)
+            .find_map(|f| f.fix.as_ref().and_then(|x| x.bicep.as_ref()));
         let fix = if !commands.is_empty() {
             let shown = &commands[..commands.len().min(MAX_FIX_COMMANDS)];
             let body = shown.join("\n");
-            // A fence longer than any run of backticks in the commands.
-            let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-            let fence = "`".repeat(longest.max(2) + 1);
-            format!(
-                "Fix{} (review before running; `kvaudit fix` writes every command):\n\n{fence}sh\n{body}\n{fence}\n\n",
+            let mut out = format!(
+                "Fix{} (review before running; `kvaudit fix` writes every command):\n\n{}",
                 if commands.len() > shown.len() {
                     format!(", {} of {} commands", shown.len(), commands.len())
                 } else {
                     String::new()
-                }
-            )
+                },
+                fenced("sh", &body)
+            );
+            if let Some(b) = bicep {
+                out.push_str(&format!(
+                    "<details><summary>The same with Bicep (for {}; <code>kvaudit fix --format bicep</code> writes them all)</summary>\n\n{}</details>\n\n",
+                    html(b.resource_group.as_deref().unwrap_or(&b.subscription_id)),
+                    fenced("bicep", &format!("// {}\n{}", b.deploy, b.module.trim_end()))
+                ));
+            }
+            out
         } else if failing {
             rule.and_then(|r| {
                 r.metadata
@@ -179,6 +190,14 @@ fn section(
         }
         budget.take(out, "\n</details>\n\n", 0);
     }
+}
+
+/// A fenced code block, the fence longer than any run of backticks in `body`
+/// (Azure names inside cannot close it).
+fn fenced(lang: &str, body: &str) -> String {
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}{lang}\n{body}\n{fence}\n\n")
 }
 
 /// Text inside an HTML element (the `<summary>`): `<`, `>` and `&` escaped.

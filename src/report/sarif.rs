@@ -205,6 +205,11 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
     if let Some(fix) = &f.fix {
         // The remediation with this resource's names (az CLI).
         props.insert("fix".to_string(), json!(fix.az));
+        if let Some(b) = &fix.bicep {
+            // The same fix as a Bicep module, and the command that deploys it.
+            props.insert("fixBicep".to_string(), json!(b.module));
+            props.insert("fixBicepDeploy".to_string(), json!(b.deploy));
+        }
     }
     // The evidence itself stays in the JSON report: GitHub ignores result
     // properties, and with it a large tenant's SARIF grows past upload limits.
