@@ -240,10 +240,34 @@ def shellcheck():
                 problem(path, f"{where}: shellcheck failed: {r.stderr.strip()}")
 
 
+def check_upload_failure(path):
+    """The step after a failed upload: it explains, then fails the job
+    (upload-failure: fail) or warns (warn); the upload step itself must not
+    fail the job first (continue-on-error)."""
+    steps = ((load(path) or {}).get("runs") or {}).get("steps") or []
+    upload = next((s for s in steps if s.get("id") == "upload"), None)
+    explain = next((s for s in steps if s.get("name") == "Explain a failed upload"), None)
+    if upload is None or explain is None:
+        problem(path, "no upload step, or no step explaining a failed upload")
+        return
+    if upload.get("continue-on-error") is not True:
+        problem(path, "the upload step fails the job before its failure is explained (continue-on-error: true)")
+    if "steps.upload.outcome == 'failure'" not in str(explain.get("if", "")):
+        problem(path, "the explaining step does not run on a failed upload")
+    for mode, code, level in (("fail", 1, "::error"), ("warn", 0, "::warning")):
+        env = dict(os.environ, UPLOAD_FAILURE=mode, SARIF="kvaudit.sarif", VISIBILITY="private")
+        r = subprocess.run(["bash", "-c", explain["run"]], env=env, capture_output=True, text=True)
+        out = r.stdout
+        if r.returncode != code or not out.startswith(level) or "security-events: write" not in out \
+                or "Advanced Security" not in out or "upload-failure: warn" not in out:
+            problem(path, f"a failed upload with upload-failure: {mode}: exit {r.returncode}, {out.strip()[:200]!r}")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     os.chdir(root)
     check_action("action.yml")
+    check_upload_failure("action.yml")
     workflows = sorted(glob.glob(".github/workflows/*.yml"))
     if not workflows:
         problem(".github/workflows", "no workflow")
