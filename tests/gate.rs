@@ -271,6 +271,18 @@ fn the_pr_summary_stays_within_githubs_limits_at_2000_vaults() {
         out.stdout.matches("</details>").count()
     );
     assert!(out.stdout.starts_with("## ❌ kvaudit: gate failed: "));
+    // And what a reviewer reads, kept as a snapshot (the generator is
+    // seeded; the temporary inventory path is the one varying part).
+    let text = out.stdout.replace(inv.to_str().unwrap(), "inv.json");
+    let snap = root().join("tests/snapshots/pr-summary-2000.md");
+    if std::env::var_os("KVAUDIT_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snap, &text).unwrap();
+    }
+    assert_eq!(
+        text,
+        std::fs::read_to_string(&snap).expect("snapshot (KVAUDIT_UPDATE_SNAPSHOTS=1 writes it)"),
+        "the 2,000-vault summary changed; review it and rerun with KVAUDIT_UPDATE_SNAPSHOTS=1"
+    );
 }
 
 #[test]
