@@ -149,6 +149,21 @@ grep -Eq '"status": *"accepted"' "$out/demo-waived.sarif" || { echo "the waived 
 "$mt" validate "$out/demo-waived.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning" \
   -o "$out/multitool-waived.sarif" --log ForceOverwrite >/dev/null
 count_errors "$out/multitool-waived.sarif"
+# The GitHub profile with a failing result that could not be evaluated this run (kept open, level warning).
+python3 - "$out/denied.json" <<'PY'
+import json, sys
+inv = json.load(open("fixtures/demo/inventory.json"))
+for v in inv["vaults"]:
+    if v["vault"]["name"] == "kv-legacy-app":
+        v["diagnosticSettings"] = {"status": "error", "error": {"code": "AuthorizationFailed", "message": "denied", "httpStatus": 403}}
+json.dump(inv, open(sys.argv[1], "w"))
+PY
+"$kv" eval "$out/denied.json" --format sarif --baseline "$out/demo.sarif" --output "$out/demo-kept.sarif" || [[ $? == 1 ]]
+grep -q '"failingBefore": *true' "$out/demo-kept.sarif" || { echo "the not-confirmed result is not in the GitHub SARIF" >&2; exit 1; }
+"$tools/venv/bin/python" scripts/validate_json.py tests/schemas/sarif-schema-2.1.0.json "$out/demo-kept.sarif"
+"$mt" validate "$out/demo-kept.sarif" --rule-kind "Sarif;Ghas" --level "Error;Warning;Note" \
+  -o "$out/multitool-kept.sarif" --log ForceOverwrite >/dev/null
+count_errors "$out/multitool-kept.sarif"
 # And the check is not vacuous: a result without locations must be an error.
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["runs"][0]["results"][0]["locations"]=[]; json.dump(d,open(sys.argv[2],"w"))' \
   "$out/demo.sarif" "$out/broken.sarif"

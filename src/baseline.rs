@@ -69,10 +69,13 @@ impl Baseline {
                         "a result has no partialFingerprints.primaryLocationLineHash".into(),
                     ));
                 };
+                // A not-evaluable result kept open because it was failing
+                // before counts as failing for the next comparison too.
+                let carried = kind == "open" && r["properties"]["failingBefore"] == true;
                 results.insert(
                     fp.to_string(),
                     Previous {
-                        kind: kind.to_string(),
+                        kind: if carried { "fail" } else { kind }.to_string(),
                         rule_id: r["ruleId"].as_str().unwrap_or("").to_string(),
                         message: r["message"]["text"].as_str().unwrap_or("").to_string(),
                         result: r.clone(),
@@ -102,6 +105,8 @@ impl Baseline {
             if self.results.contains_key(&fp) {
                 seen.insert(fp.clone());
             }
+            f.failing_before = f.status == Status::NotEvaluable
+                && self.results.get(&fp).is_some_and(|p| p.kind == "fail");
             f.baseline_state = Some(match self.results.get(&fp).filter(|p| p.kind == kind) {
                 None => BaselineState::New,
                 Some(prev) => {

@@ -183,6 +183,11 @@ pub struct Finding {
     /// Against `--baseline`: new, updated or unchanged (failing results only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,
+    /// Not evaluable now, and failing in the baseline (or kept open from a
+    /// failing one since): the GitHub SARIF still reports it, so its alert
+    /// stays open instead of closing as if fixed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub failing_before: bool,
     /// The rule's remediation filled in with this resource's names (failing
     /// results of rules that have one; see [`crate::remediation`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -359,6 +364,17 @@ pub const MAX_MESSAGE_BYTES: usize = 1024;
 
 /// A result's message text: what the SARIF shows and what baselines
 /// compare. At most [`MAX_MESSAGE_BYTES`]; the JSON report has it whole.
+/// The message of a not-evaluable result that was failing in the baseline:
+/// said first, then the reason (cut like any result message).
+pub fn not_confirmed_message(f: &Finding) -> String {
+    let mut g = f.clone();
+    g.message = format!(
+        "not evaluable in this run, failing in the baseline (the alert stays open until a run can tell): {}",
+        f.message
+    );
+    result_message(&g)
+}
+
 pub fn result_message(f: &Finding) -> String {
     let text = sentence(&format!("{}: {}", f.resource.name, f.message));
     if text.len() <= MAX_MESSAGE_BYTES {

@@ -390,3 +390,94 @@ fn a_failing_result_that_turns_not_evaluable_is_not_counted_as_fixed() {
         "{absent:?}"
     );
 }
+
+/// On GitHub an alert closes when an upload no longer reports it. A result
+/// that was failing and cannot be evaluated now stays in the GitHub SARIF
+/// (same fingerprint, kind open, level warning, saying so), run after run,
+/// until a run can tell; one that was not failing stays out.
+#[test]
+fn a_failing_result_that_turns_not_evaluable_keeps_its_github_alert_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif_of =
+        |inv: &std::path::Path, baseline: Option<&std::path::Path>, out: &str| -> Value {
+            let out = dir.path().join(out);
+            let mut args = vec![
+                inv.to_str().unwrap(),
+                "--rule",
+                "kv/audit-logging",
+                "--format",
+                "sarif",
+                "--output",
+                out.to_str().unwrap(),
+            ];
+            if let Some(b) = baseline {
+                args.extend(["--baseline", b.to_str().unwrap()]);
+            }
+            let o = eval(&args);
+            assert!([0, 1, 3].contains(&o.code), "{}", o.stderr);
+            serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+        };
+    let results =
+        |log: &Value| -> Vec<Value> { log["runs"][0]["results"].as_array().unwrap().clone() };
+    let about = |log: &Value, vault: &str| -> Option<Value> {
+        results(log)
+            .into_iter()
+            .find(|r| r["locations"][0]["logicalLocations"][0]["name"] == vault)
+    };
+    let demo = dir.path().join("demo.json");
+    std::fs::write(&demo, kvaudit::demo::DEMO_INVENTORY).unwrap();
+    let first = sarif_of(&demo, None, "first.sarif");
+    let failing =
+        about(&first, "kv-legacy-app").expect("kv-legacy-app fails kv/audit-logging in the demo");
+    assert_eq!(failing["kind"], "fail");
+    assert!(
+        about(&first, "kv-identity-prod").is_none(),
+        "a passing vault is not uploaded"
+    );
+
+    // Now neither vault's diagnostic settings can be read.
+    let mut inv: Value = serde_json::from_str(kvaudit::demo::DEMO_INVENTORY).unwrap();
+    for v in inv["vaults"].as_array_mut().unwrap() {
+        if ["kv-legacy-app", "kv-identity-prod"].contains(&v["vault"]["name"].as_str().unwrap()) {
+            v["diagnosticSettings"] = serde_json::json!({"status": "error", "error": {"code": "AuthorizationFailed", "message": "denied", "httpStatus": 403}});
+        }
+    }
+    let denied = dir.path().join("denied.json");
+    std::fs::write(&denied, inv.to_string()).unwrap();
+    let second = sarif_of(
+        &denied,
+        Some(&dir.path().join("first.sarif")),
+        "second.sarif",
+    );
+    let kept = about(&second, "kv-legacy-app").expect("the alert is still reported");
+    assert_eq!(kept["kind"], "open");
+    assert_eq!(kept["level"], "warning");
+    assert_eq!(kept["properties"]["failingBefore"], true);
+    assert_eq!(
+        kept["partialFingerprints"]["primaryLocationLineHash"],
+        failing["partialFingerprints"]["primaryLocationLineHash"],
+        "the same alert"
+    );
+    let text = kept["message"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("not evaluable in this run, failing in the baseline"),
+        "{text}"
+    );
+    assert!(
+        about(&second, "kv-identity-prod").is_none(),
+        "was passing: not uploaded"
+    );
+    // Another run that cannot tell, against the previous upload: still kept.
+    let third = sarif_of(
+        &denied,
+        Some(&dir.path().join("second.sarif")),
+        "third.sarif",
+    );
+    assert_eq!(
+        about(&third, "kv-legacy-app").unwrap()["properties"]["failingBefore"],
+        true
+    );
+    // Without a baseline nothing says it was failing: the caveat the README states.
+    let alone = sarif_of(&denied, None, "alone.sarif");
+    assert!(about(&alone, "kv-legacy-app").is_none());
+}

@@ -694,6 +694,7 @@ impl PolicySet {
             variant: None,
             waiver: None,
             baseline_state: None,
+            failing_before: false,
             fix: None,
         }
     }
@@ -760,6 +761,7 @@ impl PolicySet {
                     evidence: None,
                     waiver: None,
                     baseline_state: None,
+            failing_before: false,
                 fix: None,
                 });
             }
@@ -837,6 +839,7 @@ impl PolicySet {
                 evidence,
                 waiver: None,
                 baseline_state: None,
+                failing_before: false,
                 fix: None,
             });
         }
@@ -854,6 +857,7 @@ impl PolicySet {
                 evidence: None,
                 waiver: None,
                 baseline_state: None,
+            failing_before: false,
                 fix: None,
             });
         } else if mine.iter().any(|f| f.status == Status::Pass)

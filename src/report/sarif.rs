@@ -161,6 +161,9 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
     let (kind, level) = match f.status {
         Status::Fail => (ResultKind::Fail, result_level(f.severity)),
         Status::Pass => (ResultKind::Pass, ResultLevel::None),
+        // Kept in the GitHub profile only when it was failing before: a
+        // warning, so its alert stays open and says why it is not confirmed.
+        Status::NotEvaluable if f.failing_before => (ResultKind::Open, ResultLevel::Warning),
         Status::NotEvaluable => (ResultKind::Open, ResultLevel::None),
     };
     // A resource planned by a template is where the template declares it
@@ -211,6 +214,12 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
             props.insert("fixBicepDeploy".to_string(), json!(b.deploy));
         }
     }
+    let message = if f.failing_before {
+        props.insert("failingBefore".to_string(), json!(true));
+        crate::finding::not_confirmed_message(f)
+    } else {
+        result_message(f)
+    };
     // The evidence itself stays in the JSON report: GitHub ignores result
     // properties, and with it a large tenant's SARIF grows past upload limits.
     let mut r = SarifResult::builder()
@@ -218,7 +227,7 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
         .rule_index(index)
         .kind(kind)
         .level(level)
-        .message(Message::builder().text(result_message(f)).build())
+        .message(Message::builder().text(message).build())
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())
@@ -303,7 +312,10 @@ fn results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
         // A waived failing result stays in, marked suppressed, so that the
         // alert is dismissed (the action runs advanced-security/dismiss-alerts)
         // instead of closing as if it had been fixed.
-        .filter(move |f| full || f.status == Status::Fail)
+        // A not-evaluable result that was failing in the baseline stays in
+        // too (kind open, level warning): its alert stays open, saying it
+        // could not be confirmed, instead of closing as if fixed.
+        .filter(move |f| full || f.status == Status::Fail || f.failing_before)
         .map(move |f| {
             result(
                 f,
