@@ -21,7 +21,8 @@ The mix (deterministic: every choice is a hash of the row number):
   row per caller for its authenticated requests plus one for its anonymous 401s (about 10,000 rows).
 
 Options: --rows, --vaults, --callers, --query (another access query; the events view's placeholders
-default to LIMIT=1000, OPERATION="", CALLER="", STATUS=0), --set NAME=VALUE to override a placeholder,
+default to LIMIT=1000, OPERATION="", CALLER="", STATUS=0, no IP prefixes; the timeline's to BIN=1800s),
+--set NAME=VALUE to override a placeholder,
 --out FILE.
 """
 
@@ -160,6 +161,7 @@ def main(argv=None) -> int:
             "END": "datetime(2026-11-27T09:00:00Z)",
             "CHALLENGE_SECONDS": "60",
             "LIMIT": "1000", "OPERATION": '""', "CALLER": '""', "STATUS": "0", "PATH": '""', "OBJECT": '""',
+            "CALLER_PREFIXES": "dynamic([])", "CALLER_PREFIX_LENGTH": "0", "BIN": "1800s",
         }
         for item in args.set or []:
             name, sep, value = item.partition("=")
