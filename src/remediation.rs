@@ -415,24 +415,7 @@ pub fn script(findings: &[Finding], rules: &[Rule], origin: &str) -> String {
         }
         for (fix, answered) in commands {
             out.push('\n');
-            for f in answered.iter().take(20) {
-                let what = if f.discriminator.is_empty() {
-                    one_line(&f.resource.name)
-                } else {
-                    format!(
-                        "{} ({})",
-                        one_line(&f.resource.name),
-                        one_line(&f.discriminator)
-                    )
-                };
-                out.push_str(&format!(
-                    "# {what}: {}\n",
-                    crate::text::clip(&one_line(&f.message), 200)
-                ));
-            }
-            if answered.len() > 20 {
-                out.push_str(&format!("# … and {} more\n", answered.len() - 20));
-            }
+            out.push_str(&answered_comments("#", &answered));
             if fix.unresolved.is_empty() {
                 out.push_str(&fix.az);
                 out.push('\n');
@@ -475,6 +458,31 @@ fn failing_by_rule(
 /// Azure text for a comment: one line, control characters made visible.
 fn one_line(s: &str) -> String {
     crate::text::terminal(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
+}
+
+/// Comment lines (`#` or `//`) naming the results a fix answers, one line
+/// each with its message, at most 20 and a count of the rest.
+fn answered_comments(mark: &str, answered: &[&Finding]) -> String {
+    let mut out = String::new();
+    for f in answered.iter().take(20) {
+        let what = if f.discriminator.is_empty() {
+            one_line(&f.resource.name)
+        } else {
+            format!(
+                "{} ({})",
+                one_line(&f.resource.name),
+                one_line(&f.discriminator)
+            )
+        };
+        out.push_str(&format!(
+            "{mark} {what}: {}\n",
+            crate::text::clip(&one_line(&f.message), 200)
+        ));
+    }
+    if answered.len() > 20 {
+        out.push_str(&format!("{mark} … and {} more\n", answered.len() - 20));
+    }
+    out
 }
 
 /// `kvaudit fix --format bicep`: a `main.bicep` (subscription scope) that
@@ -548,25 +556,7 @@ pub fn bicep_files(findings: &[Finding], rules: &[Rule], origin: &str) -> Vec<(S
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
             let path = format!("modules/{n:03}-{slug}.bicep");
-            let mut comments = String::new();
-            for f in answered.iter().take(20) {
-                let what = if f.discriminator.is_empty() {
-                    one_line(&f.resource.name)
-                } else {
-                    format!(
-                        "{} ({})",
-                        one_line(&f.resource.name),
-                        one_line(&f.discriminator)
-                    )
-                };
-                comments.push_str(&format!(
-                    "// {what}: {}\n",
-                    crate::text::clip(&one_line(&f.message), 200)
-                ));
-            }
-            if answered.len() > 20 {
-                comments.push_str(&format!("// … and {} more\n", answered.len() - 20));
-            }
+            let comments = answered_comments("//", &answered);
             files.push((
                 path.clone(),
                 format!(

@@ -672,22 +672,12 @@ fn who_read_this_secret_path_and_object_filters() {
 #[path = "support/browser.rs"]
 mod browser;
 
-#[test]
-fn the_html_page_opens_offline_with_the_suspicious_callers_first() {
-    let setup = start(Faults::default());
-    let doc = json_of(&access(
-        &setup,
-        &["--subscription", SUB_A, "--format", "json"],
-    ));
-    let suspicious = doc["callers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["suspicious"] == true)
-        .count();
-    let page = setup.dir.path().join("access.html");
+/// `access --format html` of SUB_A, loaded in chromium: it made no request
+/// and logged nothing.
+fn html_page(setup: &Setup, name: &str) -> browser::Load {
+    let page = setup.dir.path().join(name);
     let out = access(
-        &setup,
+        setup,
         &[
             "--subscription",
             SUB_A,
@@ -701,6 +691,23 @@ fn the_html_page_opens_offline_with_the_suspicious_callers_first() {
     let l = browser::load(&page, &[]);
     assert!(l.requests.is_empty(), "{:?}", l.requests);
     assert!(l.console.is_empty(), "{:?}", l.console);
+    l
+}
+
+#[test]
+fn the_html_page_opens_offline_with_the_suspicious_callers_first() {
+    let setup = start(Faults::default());
+    let doc = json_of(&access(
+        &setup,
+        &["--subscription", SUB_A, "--format", "json"],
+    ));
+    let suspicious = doc["callers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["suspicious"] == true)
+        .count();
+    let l = html_page(&setup, "access.html");
     assert!(
         l.dom
             .contains(&format!("{suspicious} suspicious caller(s)")),
@@ -822,22 +829,7 @@ fn the_html_timeline_counts_every_request_in_its_bucket() {
         n.2 += u64::from(e["httpStatus"] == 403);
     }
     assert!(want.len() > 3, "the fixture spreads over several buckets");
-    let page = setup.dir.path().join("timeline.html");
-    let out = access(
-        &setup,
-        &[
-            "--subscription",
-            SUB_A,
-            "--format",
-            "html",
-            "--output",
-            page.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let l = browser::load(&page, &[]);
-    assert!(l.requests.is_empty(), "{:?}", l.requests);
-    assert!(l.console.is_empty(), "{:?}", l.console);
+    let l = html_page(&setup, "timeline.html");
     assert!(
         l.dom.contains("buckets of 30 minutes"),
         "the bucket width is stated"
