@@ -367,16 +367,19 @@ pub const MAX_MESSAGE_BYTES: usize = 1024;
 /// The message of a not-evaluable result that was failing in the baseline:
 /// said first, then the reason (cut like any result message).
 pub fn not_confirmed_message(f: &Finding) -> String {
-    let mut g = f.clone();
-    g.message = format!(
-        "not evaluable in this run, failing in the baseline (the alert stays open until a run can tell): {}",
-        f.message
-    );
-    result_message(&g)
+    message_text(&format!(
+        "{}: not evaluable in this run, failing in the baseline (the alert stays open until a run can tell): {}",
+        f.resource.name, f.message
+    ))
 }
 
 pub fn result_message(f: &Finding) -> String {
-    let text = sentence(&format!("{}: {}", f.resource.name, f.message));
+    message_text(&format!("{}: {}", f.resource.name, f.message))
+}
+
+/// A result message: one sentence, cut to [`MAX_MESSAGE_BYTES`].
+fn message_text(raw: &str) -> String {
+    let text = sentence(raw);
     if text.len() <= MAX_MESSAGE_BYTES {
         return text;
     }

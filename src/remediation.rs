@@ -153,45 +153,67 @@ fn quote(value: &str) -> String {
 /// Fills `template` from `values`: each `{name}` becomes its quoted value,
 /// or `<name>` when there is none (recorded as unresolved).
 pub fn fill(template: &str, values: &BTreeMap<&str, Option<String>>) -> Fix {
-    let mut az = String::with_capacity(template.len() + 64);
-    let mut unresolved = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        az.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) if values.contains_key(&after[..end]) => {
-                let name = &after[..end];
-                // A value with control characters is never written out
-                // (it would reach a terminal through the script).
-                let value = values
-                    .get(name)
-                    .cloned()
-                    .flatten()
-                    .filter(|v| !v.chars().any(char::is_control));
-                match value {
-                    Some(v) => az.push_str(&quote(&v)),
-                    None => {
-                        az.push_str(&format!("<{name}>"));
-                        if !unresolved.iter().any(|u| u == name) {
-                            unresolved.push(name.to_string());
-                        }
-                    }
+    let mut unresolved: Vec<String> = Vec::new();
+    let az = substitute(
+        template,
+        false,
+        |name| values.contains_key(name),
+        |name| match usable(values, name) {
+            Some(v) => quote(&v),
+            None => {
+                if !unresolved.iter().any(|u| u == name) {
+                    unresolved.push(name.to_string());
                 }
-                rest = &after[end + 1..];
+                format!("<{name}>")
             }
-            _ => {
-                az.push('{');
-                rest = after;
-            }
-        }
-    }
-    az.push_str(rest);
+        },
+    );
     Fix {
         az,
         unresolved,
         bicep: None,
     }
+}
+
+/// A placeholder's value when it can be written out: known, and without
+/// control characters (they would reach a terminal through a script or a
+/// file).
+fn usable(values: &BTreeMap<&str, Option<String>>, name: &str) -> Option<String> {
+    values
+        .get(name)
+        .cloned()
+        .flatten()
+        .filter(|v| !v.chars().any(char::is_control))
+}
+
+/// `template` with each `{name}` for which `known(name)` holds replaced by
+/// `with(name)`; other braces stay. With `bicep`, a `{` right after `$` is
+/// Bicep's own interpolation, never a placeholder.
+fn substitute(
+    template: &str,
+    bicep: bool,
+    known: impl Fn(&str) -> bool,
+    mut with: impl FnMut(&str) -> String,
+) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let dollar = bicep && rest[..start].ends_with('$');
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}').map(|end| &after[..end]) {
+            Some(name) if !dollar && known(name) => {
+                out.push_str(&with(name));
+                rest = &after[name.len() + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The Bicep identifier a placeholder stands for (`resourceGroup` is a
@@ -228,35 +250,22 @@ pub fn fill_bicep(
     values: &BTreeMap<&str, Option<String>>,
     location: Option<&str>,
 ) -> BicepFix {
-    let mut body = String::with_capacity(t.template.len());
     let mut used: Vec<&str> = Vec::new();
-    let mut rest = t.template.as_str();
-    while let Some(start) = rest.find('{') {
-        let dollar = rest[..start].ends_with('$');
-        body.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('}').map(|end| &after[..end]) {
-            Some(name) if !dollar && PLACEHOLDERS.contains(&name) => {
-                body.push_str(&bicep_identifier(name));
-                if !used.contains(&name) {
-                    used.push(name);
-                }
-                rest = &after[name.len() + 1..];
+    let body = substitute(
+        &t.template,
+        true,
+        |name| PLACEHOLDERS.contains(&name),
+        |name| {
+            if let Some(p) = PLACEHOLDERS.iter().find(|p| **p == name)
+                && !used.contains(p)
+            {
+                used.push(p);
             }
-            _ => {
-                body.push('{');
-                rest = after;
-            }
-        }
-    }
-    body.push_str(rest);
-    let value = |name: &str| -> Option<String> {
-        values
-            .get(name)
-            .cloned()
-            .flatten()
-            .filter(|v| !v.is_empty() && !v.chars().any(char::is_control))
-    };
+            bicep_identifier(name)
+        },
+    );
+    // An empty value cannot name anything in Bicep: a parameter instead.
+    let value = |name: &str| usable(values, name).filter(|v| !v.is_empty());
     let mut module = String::new();
     if t.scope == BicepScope::Subscription {
         module.push_str("targetScope = 'subscription'\n\n");
@@ -393,17 +402,7 @@ pub fn script(findings: &[Finding], rules: &[Rule], origin: &str) -> String {
         one_line(origin)
     );
     for ((severity, rule_id), fs) in by_rule {
-        let title = rules
-            .iter()
-            .find(|r| r.metadata.id == rule_id)
-            .map(|r| r.metadata.title.as_str())
-            .unwrap_or("");
-        out.push_str(&format!(
-            "\n# ── {} ({}): {}\n",
-            one_line(rule_id),
-            severity.0.as_str(),
-            one_line(title)
-        ));
+        out.push_str(&rule_heading("#", rules, rule_id, severity.0));
         // Commands in first-seen order, each with the results it answers.
         let mut commands: Vec<(&Fix, Vec<&Finding>)> = Vec::new();
         for f in fs {
@@ -458,6 +457,26 @@ fn failing_by_rule(
 /// Azure text for a comment: one line, control characters made visible.
 fn one_line(s: &str) -> String {
     crate::text::terminal(&s.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
+}
+
+/// A comment line (`#` or `//`) heading a rule's fixes: id, severity, title.
+fn rule_heading(
+    mark: &str,
+    rules: &[Rule],
+    rule_id: &str,
+    severity: crate::finding::Severity,
+) -> String {
+    let title = rules
+        .iter()
+        .find(|r| r.metadata.id == rule_id)
+        .map(|r| r.metadata.title.as_str())
+        .unwrap_or("");
+    format!(
+        "\n{mark} ── {} ({}): {}\n",
+        one_line(rule_id),
+        severity.as_str(),
+        one_line(title)
+    )
 }
 
 /// Comment lines (`#` or `//`) naming the results a fix answers, one line
@@ -520,11 +539,6 @@ pub fn bicep_files(findings: &[Finding], rules: &[Rule], origin: &str) -> Vec<(S
     let mut files = Vec::new();
     let mut n = 0usize;
     for ((severity, rule_id), fs) in by_rule {
-        let title = rules
-            .iter()
-            .find(|r| r.metadata.id == rule_id)
-            .map(|r| r.metadata.title.as_str())
-            .unwrap_or("");
         // Distinct modules in first-seen order, each with the results it answers.
         let mut modules: Vec<(&BicepFix, Vec<&Finding>)> = Vec::new();
         for f in fs {
@@ -543,12 +557,7 @@ pub fn bicep_files(findings: &[Finding], rules: &[Rule], origin: &str) -> Vec<(S
         if modules.is_empty() {
             continue;
         }
-        main.push_str(&format!(
-            "\n// ── {} ({}): {}\n",
-            one_line(rule_id),
-            severity.0.as_str(),
-            one_line(title)
-        ));
+        main.push_str(&rule_heading("//", rules, rule_id, severity.0));
         for (b, answered) in modules {
             n += 1;
             let slug: String = rule_id

@@ -254,8 +254,6 @@ async fn timeline(
                 rows.push(Bucket {
                     vault: norm_id(&row.string("vault")),
                     index,
-                    start: (w.start + bin * index as i32)
-                        .to_rfc3339_opts(SecondsFormat::Secs, true),
                     requests: row.count("requests")?,
                     failures: row.count("failures")?,
                     unauthorized: row.count("unauthorized")?,
@@ -267,18 +265,15 @@ async fn timeline(
         match read {
             Ok(rows) => {
                 for b in rows {
-                    match merged.entry((b.vault.clone(), b.index)) {
-                        std::collections::btree_map::Entry::Vacant(e) => {
-                            e.insert(b);
-                        }
-                        std::collections::btree_map::Entry::Occupied(mut e) => {
-                            let m = e.get_mut();
+                    merged
+                        .entry((b.vault.clone(), b.index))
+                        .and_modify(|m| {
                             m.requests += b.requests;
                             m.failures += b.failures;
                             m.unauthorized += b.unauthorized;
                             m.forbidden += b.forbidden;
-                        }
-                    }
+                        })
+                        .or_insert(b);
                 }
             }
             Err(problem) => {

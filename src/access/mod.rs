@@ -123,10 +123,9 @@ pub struct Event {
 #[serde(rename_all = "camelCase")]
 pub struct Bucket {
     pub vault: String,
-    /// The bucket's number from the window's start (0-based).
+    /// The bucket's number from the window's start (0-based): it starts
+    /// `index` × `bucketSeconds` after `windowStart`.
     pub index: u32,
-    /// Its start (RFC 3339).
-    pub start: String,
     pub requests: u64,
     pub failures: u64,
     pub unauthorized: u64,

@@ -416,21 +416,13 @@ fn timelines(report: &AccessReport) -> Option<Charts> {
         let v = vaults
             .entry(vault_name(&b.vault))
             .or_insert_with(|| vec![Slot::default(); n]);
-        for target in [&mut v[i], &mut all[i]] {
-            target.ok += s.ok;
-            target.unauthorized += s.unauthorized;
-            target.forbidden += s.forbidden;
-            target.other += s.other;
-        }
+        v[i].add(s);
+        all[i].add(s);
     }
     let (from, to) = (seconds(&report.window_start), seconds(&report.window_end));
     let total = |v: &[Slot]| -> (u64, u64) {
-        v.iter().fold((0, 0), |(r, f), s| {
-            (
-                r + s.ok + s.unauthorized + s.forbidden + s.other,
-                f + s.unauthorized + s.forbidden + s.other,
-            )
-        })
+        v.iter()
+            .fold((0, 0), |(r, f), s| (r + s.total(), f + s.failures()))
     };
     let mut order: Vec<(&str, Vec<Slot>)> = vaults.into_iter().collect();
     order.sort_by(|a, b| total(&b.1).1.cmp(&total(&a.1).1).then(a.0.cmp(b.0)));

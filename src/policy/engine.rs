@@ -552,9 +552,7 @@ impl PolicySet {
         out: &mut Vec<Finding>,
     ) {
         if let Some(memo) = &plan.memo {
-            let budget = self.limits.max_instructions;
-            let all_budget = budget.saturating_mul(memo.rules.len());
-            match worker.run(memo.keys_path, input, all_budget) {
+            match worker.run(memo.keys_path, input, self.budget_for(memo.rules.len())) {
                 Ok(keys) => {
                     if !memo.rest.rules.is_empty() {
                         self.evaluate_group(worker, &memo.rest, resource, input, out);
@@ -629,8 +627,7 @@ impl PolicySet {
         out: &mut Vec<Finding>,
     ) {
         let budget = self.limits.max_instructions;
-        let all_budget = budget.saturating_mul(plan.rules.len().max(1));
-        match worker.run(plan.aggregate, input, all_budget) {
+        match worker.run(plan.aggregate, input, self.budget_for(plan.rules.len())) {
             Ok(all) => {
                 for (rule, key) in plan.rules.iter().zip(&plan.keys) {
                     self.collect_or_mark(rule, resource, &all[key], out);
@@ -665,6 +662,12 @@ impl PolicySet {
             out.truncate(before);
             out.push(self.evaluation_error(rule, resource, &e.to_string()));
         }
+    }
+
+    /// The instruction budget of one run over `rules` rules at once: each
+    /// rule's budget, summed.
+    fn budget_for(&self, rules: usize) -> usize {
+        self.limits.max_instructions.saturating_mul(rules.max(1))
     }
 
     /// The not-evaluable finding of a rule whose evaluation on `resource`

@@ -148,8 +148,19 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    fn total(&self) -> u64 {
+    pub fn total(&self) -> u64 {
         self.ok + self.unauthorized + self.forbidden + self.other
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.unauthorized + self.forbidden + self.other
+    }
+
+    pub fn add(&mut self, other: Slot) {
+        self.ok += other.ok;
+        self.unauthorized += other.unauthorized;
+        self.forbidden += other.forbidden;
+        self.other += other.other;
     }
 }
 
