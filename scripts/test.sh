@@ -19,12 +19,12 @@ step "toolchain and disk"
 cargo --version
 # CI builds once from a clean clone: incremental artefacts would only take disk.
 export CARGO_INCREMENTAL=0
-# A full build takes about 3 GB under target/ (debug and release profiles, the
-# test binaries); say so plainly rather than fail half-way with ENOSPC.
+# A full build takes about 2 GB under target/ (measured from a clean clone, with
+# every test binary); say so plainly rather than fail half-way with ENOSPC.
 free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
 echo "free disk where target/ goes: $((free_kb / 1024)) MB"
 if (( free_kb < 4 * 1024 * 1024 )); then
-  echo "less than 4 GB free under $root: the build needs about 3 GB for target/; free some disk and run again" >&2
+  echo "less than 4 GB free under $root: the build needs about 2 GB for target/; free some disk and run again" >&2
   exit 1
 fi
 for c in fmt clippy; do
