@@ -1,8 +1,8 @@
 //! Differential test of the two engines: generated inventories, with
 //! malformed and edge rows, evaluated by regorus' VM (what `eval` runs) and
 //! its interpreter (what `policy test` runs), each with and without the
-//! per-subscription alert precompute and the `memo_key` sharing of the alert
-//! rules' results. All must give identical findings, so `policy test` tests
+//! per-subscription alert precompute and the `memo_key` sharing of results
+//! (the alert rules, kv/audit-logging). All must give identical findings, so `policy test` tests
 //! production semantics and the precompute and the memo are only caches.
 mod common;
 
@@ -220,17 +220,26 @@ fn inventory_gen(seed: u64) -> Inventory {
             ],
         )
         .clone();
-        let settings = match r.u8(..6) {
+        // Names, destinations and log entries vary independently, so that
+        // kv/audit-logging's memo_key must hold each of them.
+        let storage =
+            "/subscriptions/x/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/s";
+        let mut one = |r: &mut fastrand::Rng, logs: Value| {
+            let name = *pick(r, &["audit", "archive"]);
+            match r.u8(..3) {
+                0 => setting(id, name, "", storage, logs),
+                1 => setting(id, name, "", "", logs),
+                _ => setting(id, name, &workspace_id(), "", logs),
+            }
+        };
+        let settings = match r.u8(..7) {
             0 => err("AuthorizationFailed", "denied", 403),
             1 => ok(json!([])),
-            2 => ok(json!([setting(
-                id,
-                "archive",
-                "",
-                "/subscriptions/x/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/s",
-                logs
-            )])),
-            _ => ok(json!([setting(id, "audit", &workspace_id(), "", logs)])),
+            2 => {
+                let other = json!([{"categoryGroup": "audit", "enabled": false}]);
+                ok(json!([one(&mut r, logs), one(&mut r, other)]))
+            }
+            _ => ok(json!([one(&mut r, logs)])),
         };
         let mut entry = vault_entry(v, settings, audit_gen(&mut r));
         let keys: Vec<Value> = (0..r.usize(..5))

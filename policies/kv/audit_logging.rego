@@ -137,6 +137,22 @@ else := sprintf("does not enable categoryGroup %v", [{"audit": "audit", "alllogs
 
 settings := input.diagnosticSettings.value if input.diagnosticSettings.status == "ok"
 
+# The results depend only on this (and data.config), so kvaudit evaluates the
+# rule once per distinct key ("memo_key" in docs/policies.md): what the rule
+# reads of each setting is its name, its log entries and its four destination
+# fields; a setting's id (which names the vault) is never shown. Vaults whose
+# settings were deployed alike, by Azure Policy or a shared template, share
+# one evaluation. An unread answer is its own key (its message is shown).
+memo_key := {"settings": [[
+	object.get(s, "name", null),
+	object.get(s, ["properties", "logs"], null),
+	[object.get(s, ["properties", f], null) | some f in lib.destination_fields],
+] |
+	some s in settings
+]} if {
+	input.diagnosticSettings.status == "ok"
+} else := {"unread": input.diagnosticSettings}
+
 results contains r if {
 	input.diagnosticSettings.status != "ok"
 	r := {

@@ -80,7 +80,9 @@ pub fn evaluate_and_report(
     let started = Utc::now();
     let mut findings = set.evaluate(&inventory)?;
     adjust(&mut findings, set.rules());
+    let filling = std::time::Instant::now();
     kvaudit::remediation::apply(&mut findings, set.rules(), &inventory);
+    tracing::debug!("fixes filled in {} ms", filling.elapsed().as_millis());
     let finished = Utc::now();
     let triaged = kvaudit::triage::triage(
         &mut findings,

@@ -473,8 +473,14 @@ impl PolicySet {
                 m.cache.lock().map_or(0, |c| c.len())
             ))
         );
+        let sorting = std::time::Instant::now();
         sort_findings(&mut findings);
         report_errors(&findings);
+        tracing::debug!(
+            "{} finding(s) sorted in {} ms",
+            findings.len(),
+            sorting.elapsed().as_millis()
+        );
         Ok(findings)
     }
 
@@ -874,18 +880,18 @@ impl PolicySet {
     }
 }
 
-fn fold_case(s: &str) -> impl Iterator<Item = u8> + '_ {
-    s.bytes().map(|c| c.to_ascii_lowercase())
-}
-
 /// By rule, resource id (ignoring ASCII case, as Azure does) and
-/// discriminator; compared without allocating, as there may be 10⁵ or more.
+/// discriminator. There may be 10⁵ findings or more, each a large value:
+/// the keys are computed once and sorted with the findings' positions
+/// (rayon), so each finding moves once (210,000 findings: 478 ms with
+/// `sort_by` comparing case-folded ids, see benches/README.md).
 fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        a.rule_id
-            .cmp(&b.rule_id)
-            .then_with(|| fold_case(&a.resource.id).cmp(fold_case(&b.resource.id)))
-            .then_with(|| a.discriminator.cmp(&b.discriminator))
+    findings.par_sort_by_cached_key(|f| {
+        (
+            f.rule_id.clone(),
+            f.resource.id.to_ascii_lowercase(),
+            f.discriminator.clone(),
+        )
     });
 }
 
