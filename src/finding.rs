@@ -127,16 +127,28 @@ impl std::fmt::Display for Source {
 
 /// Evidence a rule gave for its verdict, kept as compact JSON text: a
 /// finding per rule per vault adds up, and the text is a fraction of a
-/// parsed tree's size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Evidence(Box<serde_json::value::RawValue>);
+/// parsed tree's size. Shared, not copied, by the findings of resources a
+/// `memo_key` rule judged alike (an alert rule's evidence is about 3 KB).
+#[derive(Debug, Clone)]
+pub struct Evidence(std::sync::Arc<serde_json::value::RawValue>);
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Evidence, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(d).map(|b| Evidence(b.into()))
+    }
+}
 
 impl Evidence {
     pub fn from_json(text: String) -> Option<Evidence> {
         serde_json::value::RawValue::from_string(text)
             .ok()
-            .map(Evidence)
+            .map(|b| Evidence(b.into()))
     }
 
     pub fn text(&self) -> &str {

@@ -122,6 +122,21 @@ pub struct VaultInventory {
     pub audit_volume: Collected<AuditVolume>,
 }
 
+impl VaultInventory {
+    /// Drops what was collected about the vault (settings, logs, keys,
+    /// secrets, metrics), keeping the vault itself: once its rules have
+    /// judged it, the findings hold all the reports need. The parts read as
+    /// not collected afterwards.
+    pub fn release(&mut self) {
+        self.diagnostic_settings = Collected::default();
+        self.audit_logs = AuditLogs::default();
+        self.keys = Collected::default();
+        self.secrets = Collected::default();
+        self.api_hits = Collected::default();
+        self.audit_volume = Collected::default();
+    }
+}
+
 /// AuditEvent rows of one vault in its workspace over a window (both tables).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

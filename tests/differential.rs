@@ -279,6 +279,20 @@ fn vm_and_interpreter_with_and_without_precompute_agree_on_generated_inventories
     for seed in 0..24 {
         let inv = inventory_gen(seed);
         let production = evaluate(&inv, Evaluator::Vm, true, true);
+        // What eval runs: each vault's collected parts released once judged.
+        let set = PolicySet::compile(&builtin::files(), PolicyData::defaults()).unwrap();
+        let mut released = inv.clone();
+        assert_eq!(
+            set.evaluate_releasing(&mut released).unwrap(),
+            production,
+            "seed {seed}: evaluate_releasing"
+        );
+        assert!(
+            released.vaults.iter().all(
+                |v| v.keys == Default::default() && v.diagnostic_settings == Default::default()
+            )
+        );
+        assert_eq!(released.vaults.len(), inv.vaults.len());
         for (evaluator, precompute, memo) in [
             (Evaluator::Vm, true, false),
             (Evaluator::Interpreter, true, true),

@@ -78,10 +78,13 @@ pub fn evaluate_and_report(
         None => None,
     };
     let started = Utc::now();
-    let mut findings = set.evaluate(&inventory)?;
+    // Read before evaluation releases what each vault's rules read.
+    let facts = kvaudit::remediation::Facts::of(&inventory);
+    let mut inventory = inventory;
+    let mut findings = set.evaluate_releasing(&mut inventory)?;
     adjust(&mut findings, set.rules());
     let filling = std::time::Instant::now();
-    kvaudit::remediation::apply(&mut findings, set.rules(), &inventory);
+    kvaudit::remediation::apply(&mut findings, set.rules(), &facts);
     tracing::debug!("fixes filled in {} ms", filling.elapsed().as_millis());
     let finished = Utc::now();
     let triaged = kvaudit::triage::triage(

@@ -26,8 +26,10 @@ pub fn run(args: &FixArgs) -> Result<i32> {
         )),
         None => None,
     };
-    let mut findings = set.evaluate(&inventory)?;
-    kvaudit::remediation::apply(&mut findings, set.rules(), &inventory);
+    let facts = kvaudit::remediation::Facts::of(&inventory);
+    let mut inventory = inventory;
+    let mut findings = set.evaluate_releasing(&mut inventory)?;
+    kvaudit::remediation::apply(&mut findings, set.rules(), &facts);
     if let Some((w, o)) = &waivers {
         // Waived results are accepted: no fix for them.
         kvaudit::waiver::apply(&mut findings, w, o, Utc::now().date_naive());
