@@ -1023,8 +1023,12 @@ struct Memo<'a> {
     ids: Vec<Value>,
     keys_path: &'a str,
     rest: Box<Plan<'a>>,
-    cache: std::sync::Mutex<BTreeMap<(usize, Value), Arc<Vec<Finding>>>>,
+    cache: std::sync::Mutex<MemoCache>,
 }
+
+/// The findings of a memoised rule (by its position) for a key, collected
+/// on the first resource with that key.
+type MemoCache = BTreeMap<(usize, Value), Arc<Vec<Finding>>>;
 
 /// Each rule's id as the key of its entry in an aggregate's result.
 fn rule_keys(rules: &[&Rule]) -> Vec<Value> {
