@@ -224,7 +224,7 @@ fn inventory_gen(seed: u64) -> Inventory {
         // kv/audit-logging's memo_key must hold each of them.
         let storage =
             "/subscriptions/x/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/s";
-        let mut one = |r: &mut fastrand::Rng, logs: Value| {
+        let one = |r: &mut fastrand::Rng, logs: Value| {
             let name = *pick(r, &["audit", "archive"]);
             match r.u8(..3) {
                 0 => setting(id, name, "", storage, logs),
