@@ -113,4 +113,4 @@ results := lib.alert_results(operations, events, input.vault.id)
 
 # The results depend only on this (see data.kvaudit.alerting.memo_key), so
 # vaults that share it are evaluated once.
-memo_key := data.kvaudit.alerting.memo_key(input.vault.id)
+memo_key := data.kvaudit.alerting.vault_memo_key

@@ -48,6 +48,11 @@ memo_key(target) := {"resource": n} if {
 	"resourceGroup": lib.resource_group(target),
 }
 
+# vault_memo_key is memo_key(input.vault.id) as a rule, so that the alert
+# rules that share it compute it once per vault (a function is recomputed
+# at every call).
+vault_memo_key := memo_key(input.vault.id)
+
 # specific(n): an alert is scoped to the resource itself, or its condition
 # names it.
 specific(n) if count(object.get(index.byScope, n, [])) > 0

@@ -468,6 +468,16 @@ test_memo_key_shared_by_vaults_no_alert_singles_out if {
 	keys["kv-scoped"] == {"resource": lower(sprintf("%v/providers/Microsoft.KeyVault/vaults/kv-scoped", [t_rg]))}
 }
 
+# The rule the alert rules share is the function on the input's vault.
+test_vault_memo_key_is_memo_key_of_the_input_vault if {
+	named := sprintf("%v/providers/Microsoft.KeyVault/vaults/kv-named", [t_rg])
+	inp := object.union(t_memo_input([t_memo_alert("named", [t_rg], [{"field": "resourceId", "equals": named}])]), {"vault": {"id": named}})
+	data.kvaudit.alerting.vault_memo_key == {"resource": lower(named)} with input as inp
+	other := object.union(inp, {"vault": {"id": replace(named, "kv-named", "kv-other")}})
+	data.kvaudit.alerting.vault_memo_key == data.kvaudit.alerting.memo_key(other.vault.id) with input as other
+	data.kvaudit.alerting.vault_memo_key.resourceGroup == "rg-prod" with input as other
+}
+
 test_memo_key_differs_by_resource_group_and_subscription if {
 	inp := t_memo_input([])
 	a := data.kvaudit.alerting.memo_key(t_vault_id) with input as inp
