@@ -92,18 +92,23 @@ read_through(k) := "the vault's data plane" if data_plane_read(k)
 
 else := "Keys_Get (management plane)"
 
-rotates(k) if {
-	some a in actions(k)
+rotates(p) if {
+	some a in actions(p)
 	lower(lib.str(object.get(a, ["action", "type"], ""))) == "rotate"
 }
 
+# Each enabled key with its policy and how it was read, computed once (a
+# vault may hold thousands of keys, and a function is recomputed at every
+# call).
+facts := [{"key": k, "policy": policy(k), "state": read_state(k)} | some k in enabled]
+
 # A key whose Keys_Get answered without a policy has none (the API omits an
 # empty policy); one whose read failed or was never sent is unknown.
-without_policy := [k.name | some k in enabled; not is_object(policy(k)); read_state(k) == "ok"]
+without_policy := [f.key.name | some f in facts; not is_object(f.policy); f.state == "ok"]
 
-unknown := [k.name | some k in enabled; not is_object(policy(k)); read_state(k) != "ok"]
+unknown := [f.key.name | some f in facts; not is_object(f.policy); f.state != "ok"]
 
-not_rotating := [k.name | some k in enabled; is_object(policy(k)); not rotates(k)]
+not_rotating := [f.key.name | some f in facts; is_object(f.policy); not rotates(f.policy)]
 
 results contains r if {
 	reason := lib.not_listed_reason(listed, "keys")
@@ -127,15 +132,15 @@ passed := "the vault has no enabled keys" if count(enabled) == 0
 else := sprintf("all %v enabled keys rotate automatically", [count(enabled)])
 
 results contains r if {
-	some k in enabled
-	is_object(policy(k))
-	not rotates(k)
-	name := k.name
+	some f in facts
+	is_object(f.policy)
+	not rotates(f.policy)
+	name := f.key.name
 	r := {
 		"status": "fail",
 		"discriminator": name,
-		"message": sprintf("key '%v' has a rotation policy without a Rotate action (%v), so it is never rotated automatically", [name, actions_text(k)]),
-		"evidence": {"name": name, "rotationPolicy": policy(k), "readThrough": read_through(k)},
+		"message": sprintf("key '%v' has a rotation policy without a Rotate action (%v), so it is never rotated automatically", [name, actions_text(f.policy)]),
+		"evidence": {"name": name, "rotationPolicy": f.policy, "readThrough": read_through(f.key)},
 	}
 }
 
@@ -149,11 +154,11 @@ results contains r if {
 	}
 }
 
-actions(k) := lib.list(object.get(policy(k), "lifetimeActions", []))
+actions(p) := lib.list(object.get(p, "lifetimeActions", []))
 
-actions_text(k) := "no lifetime actions" if count(actions(k)) == 0
+actions_text(p) := "no lifetime actions" if count(actions(p)) == 0
 
-else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in actions(k)])])
+else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in actions(p)])])
 
 # Why a key has no rotation policy in the inventory: the scan's own Keys_Get
 # for it ("rotationPolicyRead", written by kvaudit) answered without one,
@@ -166,7 +171,7 @@ read_state(k) := "ok" if {
 	object.get(k, ["rotationPolicyRead", "status"], "") == "error"
 } else := "not read"
 
-unknown_by(state) := [k.name | some k in enabled; not is_object(policy(k)); read_state(k) == state]
+unknown_by(state) := [f.key.name | some f in facts; not is_object(f.policy); f.state == state]
 
 results contains r if {
 	count(unknown) > 0
@@ -179,11 +184,11 @@ results contains r if {
 	r := {
 		"status": "not_evaluable",
 		"message": sprintf("%v: kvaudit does not guess; check with az keyvault key rotation-policy show", [concat("; ", clauses)]),
-		"evidence": {"unknown": unknown, "errors": {k.name: k.rotationPolicyRead.error | some k in enabled; read_state(k) == "error"; not is_object(policy(k))}},
+		"evidence": {"unknown": unknown, "errors": {f.key.name: f.key.rotationPolicyRead.error | some f in facts; f.state == "error"; not is_object(f.policy)}},
 	}
 }
 
-unknown_clause("error", names) := sprintf("the rotation policy of %v %v could not be read (%v)", [count(names), key_word(count(names)), concat(", ", [sprintf("%v: %v", [k.name, lib.error_text(k.rotationPolicyRead)]) | some k in enabled; not is_object(policy(k)); read_state(k) == "error"])])
+unknown_clause("error", names) := sprintf("the rotation policy of %v %v could not be read (%v)", [count(names), key_word(count(names)), concat(", ", [sprintf("%v: %v", [f.key.name, lib.error_text(f.key.rotationPolicyRead)]) | some f in facts; not is_object(f.policy); f.state == "error"])])
 
 unknown_clause("not read", names) := sprintf("the rotation policy of %v %v was not read (%v; the inventory was collected without kv/key-rotation)", [count(names), key_word(count(names)), concat(", ", names)])
 
