@@ -97,17 +97,19 @@ results contains r if {
 	k := entry[0]
 	groups := entry[1]
 	g0 := groups[0]
+	identity := object.get(g0, "identity", {})
+	ip := ip_label(g0)
 	total := sum([g.count | some g in groups])
 	ops := sort({op | some g in groups; some op in object.get(g, "operations", [])})
 	r := {
 		"status": "fail",
 		"discriminator": k,
 		"message": sprintf("%v refused %v time(s) from %v between %v and %v (operations: %v)%v", [
-			lib.identity_label(object.get(g0, "identity", {})), total, ip_label(g0),
+			lib.identity_label(identity), total, ip,
 			min({g.firstSeen | some g in groups}), max({g.lastSeen | some g in groups}),
 			concat(", ", ops), description(g0),
 		]),
-		"evidence": {"identity": object.get(g0, "identity", {}), "callerIp": ip_label(g0), "count": total, "groups": groups},
+		"evidence": {"identity": identity, "callerIp": ip, "count": total, "groups": groups},
 	}
 }
 

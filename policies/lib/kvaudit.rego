@@ -138,7 +138,11 @@ in_window(ts) if {
 # same length): [[key, [items]]], keys ascending, items in their order. One
 # sort of [key, index] pairs, then each group is a slice between two places
 # where the key changes, so the cost is n log n for any number of groups.
-group_by_key(items, keys) := [[sorted[st][0], [items[p[1]] | some p in array.slice(sorted, st, group_end(starts, j, count(sorted)))]] |
+group_by_key(items, keys) := [[p[0], [items[p[1]]]] | some p in sort([[k, i] | some i, k in keys])] if {
+	# Every key distinct (a public vault's background noise: one group per
+	# caller): each group is one item, and the sort is all the work.
+	count({k | some k in keys}) == count(keys)
+} else := [[sorted[st][0], [items[p[1]] | some p in array.slice(sorted, st, group_end(starts, j, count(sorted)))]] |
 	sorted := sort([[k, i] | some i, k in keys])
 	starts := [i | some i, p in sorted; key_changes(sorted, i)]
 	some j, st in starts
