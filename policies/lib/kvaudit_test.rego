@@ -487,3 +487,23 @@ test_memo_key_differs_by_resource_group_and_subscription if {
 	a != c
 	b != c
 }
+
+# ---------------------------------------------------------------------------
+# data.kvaudit.lib.group_by_key: one sort, keys ascending, items in order
+# ---------------------------------------------------------------------------
+
+test_group_by_key_with_every_key_distinct if {
+	lib.group_by_key(["x", "y", "z"], ["b", "c", "a"]) == [["a", ["z"]], ["b", ["x"]], ["c", ["y"]]]
+}
+
+test_group_by_key_with_repeated_keys if {
+	lib.group_by_key(["x", "y", "z", "w", "v"], ["b", "a", "b", "c", "a"]) == [["a", ["y", "v"]], ["b", ["x", "z"]], ["c", ["w"]]]
+}
+
+test_group_by_key_with_one_key if {
+	lib.group_by_key([1, 2, 3], ["k", "k", "k"]) == [["k", [1, 2, 3]]]
+}
+
+test_group_by_key_of_nothing if {
+	lib.group_by_key([], []) == []
+}
