@@ -7,22 +7,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 use tree_sitter::{Node, Parser, Tree};
 
-fn kvaudit(args: &[&str]) -> (i32, String, String) {
-    let o = Command::cargo_bin("kvaudit")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{demo_inventory, eval_findings, run_kvaudit as kvaudit};
 
 /// Parses Bicep; a syntax error anywhere fails the test with its position.
 fn parse(path: &str, text: &str) -> Tree {
@@ -213,24 +202,8 @@ fn modules(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     (live, commented)
 }
 
-fn demo_inventory() -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/inventory.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
 fn failing(inv: &Value, rules: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("inv.json");
-    std::fs::write(&p, inv.to_string()).unwrap();
-    let mut args = vec!["eval", p.to_str().unwrap(), "-f", "json"];
-    for r in rules {
-        args.extend(["--rule", r]);
-    }
-    let (_, out, err) = kvaudit(&args);
-    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
-    doc["findings"]
-        .as_array()
-        .unwrap()
+    eval_findings(inv, rules)
         .iter()
         .filter(|f| f["status"] == "fail")
         .map(|f| {

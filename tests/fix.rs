@@ -5,39 +5,10 @@
 use std::path::Path;
 use std::process::Command as Process;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
-fn kvaudit(args: &[&str]) -> (i32, String, String) {
-    let o = Command::cargo_bin("kvaudit")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn demo_inventory() -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/inventory.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn findings(inv: &Value, rules: &[&str]) -> Vec<Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("inv.json");
-    std::fs::write(&p, inv.to_string()).unwrap();
-    let mut args = vec!["eval", p.to_str().unwrap(), "-f", "json"];
-    for r in rules {
-        args.extend(["--rule", r]);
-    }
-    let (_, out, err) = kvaudit(&args);
-    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
-    doc["findings"].as_array().unwrap().clone()
-}
+mod common;
+use common::{demo_inventory, eval_findings as findings, run_kvaudit as kvaudit};
 
 #[test]
 fn failing_results_carry_their_fix_with_the_inventorys_names() {

@@ -9,6 +9,7 @@ mod fake_azure;
 #[path = "support/tenant.rs"]
 mod tenant;
 
+use common::demo_inventory;
 use fake_azure::{Answer, Faults, Override};
 use serde_json::{Value, json};
 use tenant::*;
@@ -569,13 +570,6 @@ fn tokens_and_secret_values_are_never_stored() {
 }
 
 // ---- Hostile local input: policies, data, inventories, waivers, flags ----
-
-fn demo_inventory() -> Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(root().join("fixtures/demo/inventory.json")).unwrap(),
-    )
-    .unwrap()
-}
 
 /// One line on stderr, exit 2, no panic, containing every fragment.
 fn assert_one_line_error(out: &Out, fragments: &[&str]) {

@@ -18,24 +18,15 @@ use browser::load;
 #[path = "../benches/gen_inventory.rs"]
 mod gen_inventory;
 
-fn kvaudit(args: &[&str]) -> (i32, String) {
-    let o = Command::cargo_bin("kvaudit")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+mod common;
+use common::run_kvaudit;
 
 fn report(dir: &Path, inventory: &[&str]) -> PathBuf {
     let out = dir.join("report.html");
     let mut args = vec!["eval"];
     args.extend(inventory);
     args.extend(["--format", "html", "--output", out.to_str().unwrap()]);
-    let (code, err) = kvaudit(&args);
+    let (code, _, err) = run_kvaudit(&args);
     assert_eq!(code, 1, "{err}");
     out
 }

@@ -53,10 +53,27 @@ pub fn load(input: &crate::cli::InventoryArgs) -> Result<(Inventory, String)> {
     Ok((inventory, origin))
 }
 
-/// Shared by `eval` and (later) `scan`: evaluate, render, write, pick the exit code.
+/// The findings of `set` on `inventory`, adjusted, with their fixes filled
+/// in. Evaluation releases each vault's collected parts once judged, so the
+/// fixes' facts are read first.
+pub fn evaluate_with_fixes(
+    set: &kvaudit::policy::PolicySet,
+    inventory: &mut Inventory,
+    adjust: Adjust<'_>,
+) -> Result<Vec<kvaudit::finding::Finding>> {
+    let facts = kvaudit::remediation::Facts::of(inventory);
+    let mut findings = set.evaluate_releasing(inventory)?;
+    adjust(&mut findings, set.rules());
+    let filling = std::time::Instant::now();
+    kvaudit::remediation::apply(&mut findings, set.rules(), &facts);
+    tracing::debug!("fixes filled in {} ms", filling.elapsed().as_millis());
+    Ok(findings)
+}
+
+/// Shared by `eval`, `scan` and `iac`: evaluate, render, write, pick the exit code.
 pub fn evaluate_and_report(
     set: &kvaudit::policy::PolicySet,
-    inventory: Inventory,
+    mut inventory: Inventory,
     origin: &str,
     out: &crate::cli::OutputArgs,
     verbose: u8,
@@ -78,14 +95,7 @@ pub fn evaluate_and_report(
         None => None,
     };
     let started = Utc::now();
-    // Read before evaluation releases what each vault's rules read.
-    let facts = kvaudit::remediation::Facts::of(&inventory);
-    let mut inventory = inventory;
-    let mut findings = set.evaluate_releasing(&mut inventory)?;
-    adjust(&mut findings, set.rules());
-    let filling = std::time::Instant::now();
-    kvaudit::remediation::apply(&mut findings, set.rules(), &facts);
-    tracing::debug!("fixes filled in {} ms", filling.elapsed().as_millis());
+    let mut findings = evaluate_with_fixes(set, &mut inventory, adjust)?;
     let finished = Utc::now();
     let triaged = kvaudit::triage::triage(
         &mut findings,

@@ -16,7 +16,7 @@ pub fn run(args: &FixArgs) -> Result<i32> {
             "--output-dir is for --format bicep; the script goes to --output FILE or standard output"
         );
     }
-    let (inventory, origin) = super::eval::load(&args.input)?;
+    let (mut inventory, origin) = super::eval::load(&args.input)?;
     let set = super::compile(&args.policies)?;
     let known: Vec<&str> = set.rules().iter().map(|r| r.metadata.id.as_str()).collect();
     let waivers = match &args.waivers {
@@ -26,10 +26,7 @@ pub fn run(args: &FixArgs) -> Result<i32> {
         )),
         None => None,
     };
-    let facts = kvaudit::remediation::Facts::of(&inventory);
-    let mut inventory = inventory;
-    let mut findings = set.evaluate_releasing(&mut inventory)?;
-    kvaudit::remediation::apply(&mut findings, set.rules(), &facts);
+    let mut findings = super::eval::evaluate_with_fixes(&set, &mut inventory, &|_, _| {})?;
     if let Some((w, o)) = &waivers {
         // Waived results are accepted: no fix for them.
         kvaudit::waiver::apply(&mut findings, w, o, Utc::now().date_naive());

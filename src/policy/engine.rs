@@ -672,15 +672,11 @@ impl PolicySet {
                 let before = out.len();
                 // A malformed result names the resource in its error: only
                 // well-formed findings are shared.
-                if self.collect(rule, resource, &value, out).is_ok() {
-                    if *key != Value::Undefined
-                        && let Ok(mut c) = memo.cache.lock()
-                    {
-                        c.insert(cache_key, Arc::new(out[before..].to_vec()));
-                    }
-                } else {
-                    out.truncate(before);
-                    self.collect_or_mark(rule, resource, &value, out);
+                if self.collect_or_mark(rule, resource, &value, out)
+                    && *key != Value::Undefined
+                    && let Ok(mut c) = memo.cache.lock()
+                {
+                    c.insert(cache_key, Arc::new(out[before..].to_vec()));
                 }
             }
             Err(e) => out.push(self.evaluation_error(rule, resource, &e)),
@@ -711,7 +707,9 @@ impl PolicySet {
                 );
                 for rule in plan.rules {
                     match worker.run(&rule.results_path, input, budget) {
-                        Ok(value) => self.collect_or_mark(rule, resource, &value, out),
+                        Ok(value) => {
+                            self.collect_or_mark(rule, resource, &value, out);
+                        }
                         Err(e) => out.push(self.evaluation_error(rule, resource, &e)),
                     }
                 }
@@ -720,18 +718,23 @@ impl PolicySet {
     }
 
     /// [`Self::collect`], or one not-evaluable finding that says what was
-    /// wrong with the rule's `results` on this resource.
+    /// wrong with the rule's `results` on this resource. True when the
+    /// results were well formed.
     fn collect_or_mark(
         &self,
         rule: &Rule,
         resource: &Arc<Resource>,
         value: &Value,
         out: &mut Vec<Finding>,
-    ) {
+    ) -> bool {
         let before = out.len();
-        if let Err(e) = self.collect(rule, resource, value, out) {
-            out.truncate(before);
-            out.push(self.evaluation_error(rule, resource, &e.to_string()));
+        match self.collect(rule, resource, value, out) {
+            Ok(()) => true,
+            Err(e) => {
+                out.truncate(before);
+                out.push(self.evaluation_error(rule, resource, &e.to_string()));
+                false
+            }
         }
     }
 

@@ -204,3 +204,37 @@ pub fn inventory(alerts: Value, groups: Value, vaults: Vec<Value>) -> Value {
         "diagnosticCategories": {}
     })
 }
+
+/// Runs the kvaudit binary with `args`: its exit code, stdout and stderr.
+pub fn run_kvaudit(args: &[&str]) -> (i32, String, String) {
+    let o = assert_cmd::Command::cargo_bin("kvaudit")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The demo tenant's inventory (`fixtures/demo/inventory.json`).
+pub fn demo_inventory() -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/inventory.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The findings of `kvaudit eval` on `inv`, with `--rule` for each of `rules`.
+pub fn eval_findings(inv: &Value, rules: &[&str]) -> Vec<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("inv.json");
+    std::fs::write(&p, inv.to_string()).unwrap();
+    let mut args = vec!["eval", p.to_str().unwrap(), "-f", "json"];
+    for r in rules {
+        args.extend(["--rule", r]);
+    }
+    let (_, out, err) = run_kvaudit(&args);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    doc["findings"].as_array().unwrap().clone()
+}
