@@ -37,15 +37,18 @@ wall, rss = float(wall), int(rss) / 1024
 log = re.sub(r"\x1b\[[0-9;]*m", "", open(f"{work}/scan.log").read())
 m = re.search(r"scan collected .*?requests=(\d+) retries=(\d+) throttled=(\d+)", log)
 req, retries, throttled = map(int, m.groups())
+evaluation = int(re.search(r"evaluated findings=\d+ ms=(\d+)", log).group(1)) / 1000
 fake = open(f"{work}/fake.log").read().strip()
 line = f"{label}: {req} requests ({retries} retries, {throttled} answered 429 = {100*throttled/req:.2f}%), wall {wall:.2f} s, peak RSS {rss:.0f} MB"
 if label.startswith("unthrottled"):
-    bound = 1.25 * (req * 0.020 / conc) + 1
-    line += f"; bound 1.25 x ({req} x 20 ms / {conc}) + 1 s = {bound:.2f} s"
+    bound = 1.15 * (req * 0.020 / conc) + evaluation
+    verdict = "met" if wall <= bound else "NOT met"
+    line += f"; bound 1.15 x ({req} x 20 ms / {conc}) + evaluation {evaluation:.2f} s = {bound:.2f} s: {verdict}"
 else:
     per_sub = req / subs
     minimum = max(0.0, (per_sub - 250) / 25)
     line += f"; bucket minimum ({per_sub:.0f} reads/subscription - 250) / 25/s = {minimum:.2f} s, x1.15 = {1.15*minimum:.2f} s"
+    line += f"; 429s under 1 %: {'met' if throttled < req / 100 else 'NOT met'}"
 print(line)
 print(f"  fake: {fake}")
 PY
