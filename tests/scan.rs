@@ -318,6 +318,48 @@ fn requests_are_the_minimum() {
     );
 }
 
+/// Under ARM's read bucket (emulated small: 10 reads, refilled at 25 per
+/// second, per subscription), the client waits for refills instead of being
+/// refused: no 429, the same requests as without the bucket, and the same
+/// findings.
+#[test]
+fn a_drained_read_bucket_paces_the_scan_instead_of_drawing_429s() {
+    let free = start(Faults::default());
+    let unthrottled = scan(&free, &["--format", "json", "--concurrency", "8"], &[]);
+    assert_eq!(unthrottled.code, 1, "{}", unthrottled.stderr);
+    let (_, _, free_total) = requests_by_kind(&free);
+
+    let setup = start(Faults {
+        bucket: Some((10.0, 25.0)),
+        ..Faults::default()
+    });
+    let out = scan(&setup, &["--format", "json", "--concurrency", "8"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let (kinds, _, total) = requests_by_kind(&setup);
+    let throttled = setup
+        .fake
+        .counters
+        .throttled
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(throttled, 0, "429s under the bucket: {kinds:?}");
+    assert_eq!(total, free_total, "no retries: {kinds:?}");
+    // The bucket was drained: each subscription needed more than its 10
+    // reads (ARM reads: all but the subscription list, metrics and queries).
+    let arm_reads: u64 = kinds
+        .iter()
+        .filter(|(kind, _)| {
+            !["subscriptions", "metrics", "metrics-batch", "query"].contains(&kind.as_str())
+        })
+        .map(|(_, n)| n)
+        .sum();
+    assert!(arm_reads / 2 > 10, "{kinds:?}");
+    let findings = |o: &Out| -> Vec<Value> {
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    assert_eq!(findings(&out), findings(&unthrottled));
+}
+
 /// The mission's rules read no keys, secrets, metrics or pricings, and need
 /// one query per workspace: selecting them costs what a scan cost before
 /// the posture rules existed (less: log search alerts are no longer read).

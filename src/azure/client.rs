@@ -1,8 +1,8 @@
 //! One HTTP client for Azure Resource Manager and the Log Analytics query
 //! API: bearer tokens per audience, bounded concurrency, a timeout per
 //! request, retries on 408/429/5xx honouring Retry-After (else jittered
-//! exponential backoff), pacing on `x-ms-ratelimit-remaining-subscription-reads`,
-//! and `nextLink` paging.
+//! exponential backoff), pacing against ARM's read bucket per subscription
+//! ([`super::throttle`]), and `nextLink` paging.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +19,7 @@ use url::Url;
 use super::cloud::{Endpoints, is_loopback};
 use super::credentials::TokenCache;
 use super::error::{AzureError, parse_error_body};
+use super::throttle::ReadBucket;
 
 /// Tunables of the client.
 #[derive(Debug, Clone)]
@@ -42,10 +43,9 @@ pub struct ClientOptions {
     pub max_attempts: u32,
     /// First backoff step (doubled per attempt, with full jitter).
     pub backoff: Duration,
-    /// When a subscription's remaining reads drop to this, requests to it are
-    /// spaced at ARM's refill rate.
-    pub low_water: u32,
-    /// ARM's refill rate per subscription and principal (reads per second).
+    /// The rate at which the client assumes ARM refills a subscription's read
+    /// bucket (reads per second): requests that find it empty are spaced at
+    /// this rate.
     pub refill_per_second: u32,
 }
 
@@ -60,9 +60,8 @@ impl Default for ClientOptions {
             data_plane: false,
             max_attempts: 6,
             backoff: Duration::from_millis(500),
-            low_water: 25,
-            // ARM refills 25 reads per second; staying just under it lets the
-            // bucket recover instead of hovering at zero.
+            // ARM refills 25 reads per second; staying just under it leaves a
+            // margin for clocks and for answers counted late.
             refill_per_second: 24,
         }
     }
@@ -76,19 +75,12 @@ pub struct Stats {
     pub throttled: AtomicU64,
 }
 
-/// Per-subscription pacing state.
-#[derive(Debug, Default)]
-struct Bucket {
-    remaining: Option<u32>,
-    next: Option<Instant>,
-}
-
 pub struct AzureClient {
     http: reqwest::Client,
     endpoints: Endpoints,
     tokens: Arc<TokenCache>,
     permits: Semaphore,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<HashMap<String, ReadBucket>>,
     options: ClientOptions,
     pub stats: Stats,
 }
@@ -315,47 +307,54 @@ impl AzureClient {
         Ok(url)
     }
 
+    /// Waits, when the subscription's read bucket is empty, for the token
+    /// this request takes.
     async fn pace(&self, url: &Url) {
         let Some(sub) = subscription_of(url) else {
             return;
         };
         let wait = {
             let mut buckets = self.buckets.lock().await;
-            let b = buckets.entry(sub).or_default();
-            match b.remaining {
-                Some(r) if r <= self.options.low_water => {
-                    let now = Instant::now();
-                    let slot = b.next.filter(|n| *n > now).unwrap_or(now);
-                    b.next =
-                        Some(slot + Duration::from_secs(1) / self.options.refill_per_second.max(1));
-                    // Assume this request spends a token until a header says otherwise.
-                    b.remaining = Some(r.saturating_sub(1));
-                    Some(slot)
-                }
-                _ => None,
-            }
+            buckets
+                .entry(sub)
+                .or_default()
+                .take(Instant::now(), self.reads_per_second())
         };
         if let Some(at) = wait {
             tokio::time::sleep_until(at).await;
         }
     }
 
-    async fn record_remaining(&self, url: &Url, headers: &reqwest::header::HeaderMap) {
+    fn reads_per_second(&self) -> f64 {
+        f64::from(self.options.refill_per_second.max(1))
+    }
+
+    /// What an ARM answer says of its subscription's read bucket: the reads
+    /// left, or (a 429) none.
+    async fn record_remaining(
+        &self,
+        url: &Url,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+    ) {
         let Some(sub) = subscription_of(url) else {
             return;
         };
-        let Some(r) = headers
+        let remaining = headers
             .get("x-ms-ratelimit-remaining-subscription-reads")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u32>().ok())
-        else {
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+        if remaining.is_none() && !throttled {
             return;
-        };
+        }
         let mut buckets = self.buckets.lock().await;
         let b = buckets.entry(sub).or_default();
-        b.remaining = Some(r);
-        if r > self.options.low_water {
-            b.next = None;
+        let now = Instant::now();
+        match remaining {
+            _ if throttled => b.refused(now, self.reads_per_second()),
+            Some(r) => b.observe(r, now, self.reads_per_second()),
+            None => {}
         }
     }
 
@@ -466,7 +465,7 @@ impl AzureClient {
             let (delay, error) = match result {
                 Ok((status, headers, bytes)) => {
                     if audience == Audience::Arm {
-                        self.record_remaining(&url, &headers).await;
+                        self.record_remaining(&url, status, &headers).await;
                     }
                     if status.is_success() {
                         return Ok(bytes);

@@ -7,3 +7,4 @@ pub mod credentials;
 pub mod error;
 pub mod loganalytics;
 pub mod models;
+pub mod throttle;
