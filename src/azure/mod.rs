@@ -5,6 +5,7 @@ pub mod client;
 pub mod cloud;
 pub mod credentials;
 pub mod error;
+pub mod json;
 pub mod loganalytics;
 pub mod models;
 pub mod throttle;

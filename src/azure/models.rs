@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Unknown fields, kept verbatim.
-pub type Extra = Map<String, Value>;
+/// Unknown fields, kept verbatim (as compact JSON text), and free-form
+/// objects no Rust code reads.
+pub use super::json::{Extra, Json};
 
 /// `GET /subscriptions` item (api-version 2022-12-01).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,9 +63,9 @@ pub struct VaultProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_network_access: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_acls: Option<Value>,
+    pub network_acls: Option<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_endpoint_connections: Option<Vec<Value>>,
+    pub private_endpoint_connections: Option<Vec<Json>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -103,7 +104,7 @@ pub struct DiagnosticSettingProperties {
     #[serde(default)]
     pub logs: Vec<LogSettings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<Vec<Value>>,
+    pub metrics: Option<Vec<Json>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -118,7 +119,7 @@ pub struct LogSettings {
     pub category_group: Option<String>,
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retention_policy: Option<Value>,
+    pub retention_policy: Option<Json>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -335,7 +336,7 @@ pub struct KeyProperties {
     /// policy is empty (Microsoft.KeyVault's spec). The key list does not
     /// carry it reliably, so kvaudit reads each key (see kv/key-rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rotation_policy: Option<Value>,
+    pub rotation_policy: Option<Json>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -67,10 +67,10 @@ pub async fn keys(client: &AzureClient, vault: &Vault, rotation: bool) -> Collec
                 )
             }
         };
-        key.extra.insert("rotationPolicyRead".into(), read);
+        key.extra.insert("rotationPolicyRead", read);
         if client.data_plane() {
             key.extra.insert(
-                "rotationPolicyDataPlane".into(),
+                "rotationPolicyDataPlane",
                 data_plane_policy(client, vault, &key.name, data_plane_down).await,
             );
         }
