@@ -203,7 +203,7 @@ pub struct Finding {
     /// The rule's remediation filled in with this resource's names (failing
     /// results of rules that have one; see [`crate::remediation`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fix: Option<crate::remediation::Fix>,
+    pub fix: Option<std::sync::Arc<crate::remediation::Fix>>,
 }
 
 impl Finding {

@@ -227,3 +227,39 @@ fn the_demo_fix_script_snapshot() {
         "the fix script changed; review it and rerun with KVAUDIT_UPDATE_SNAPSHOTS=1"
     );
 }
+
+/// Results whose fixes read the same values share one filled fix (a
+/// subscription's missing alert, failing on each of its vaults), and
+/// sharing never merges fixes that differ: each result's fix is the one it
+/// gets when filled on its own.
+#[test]
+fn identical_fixes_are_filled_once_and_shared() {
+    use kvaudit::inventory::Inventory;
+    use kvaudit::policy::data::PolicyData;
+    use kvaudit::policy::{PolicySet, builtin};
+    use kvaudit::remediation::{Facts, apply};
+    use std::sync::Arc;
+
+    let inv = Inventory::from_json(&demo_inventory().to_string(), "demo").unwrap();
+    let set = PolicySet::compile(&builtin::files(), PolicyData::defaults()).unwrap();
+    let facts = Facts::of(&inv);
+    let mut findings = set.evaluate(&inv).unwrap();
+    apply(&mut findings, set.rules(), &facts);
+    let fixed: Vec<_> = findings.iter().filter(|f| f.fix.is_some()).collect();
+    assert!(fixed.len() > 10, "{}", fixed.len());
+    let mut shared = 0;
+    for (i, a) in fixed.iter().enumerate() {
+        // Filled alone, the same fix.
+        let mut alone = vec![(*a).clone()];
+        alone[0].fix = None;
+        apply(&mut alone, set.rules(), &facts);
+        assert_eq!(alone[0].fix, a.fix, "{} on {}", a.rule_id, a.resource.name);
+        for b in &fixed[i + 1..] {
+            let (x, y) = (a.fix.as_ref().unwrap(), b.fix.as_ref().unwrap());
+            assert_eq!(x == y, Arc::ptr_eq(x, y), "{} / {}", a.rule_id, b.rule_id);
+            shared += usize::from(Arc::ptr_eq(x, y));
+        }
+    }
+    // The demo's alert rules fail on several vaults of one subscription.
+    assert!(shared > 0);
+}
