@@ -315,18 +315,22 @@ impl AzureClient {
         };
         let wait = {
             let mut buckets = self.buckets.lock().await;
-            buckets
-                .entry(sub)
-                .or_default()
-                .take(Instant::now(), self.reads_per_second())
+            self.bucket(&mut buckets, sub).take(Instant::now())
         };
         if let Some(at) = wait {
             tokio::time::sleep_until(at).await;
         }
     }
 
-    fn reads_per_second(&self) -> f64 {
-        f64::from(self.options.refill_per_second.max(1))
+    /// The read bucket of `sub`, created on its first request.
+    fn bucket<'a>(
+        &self,
+        buckets: &'a mut HashMap<String, ReadBucket>,
+        sub: String,
+    ) -> &'a mut ReadBucket {
+        buckets
+            .entry(sub)
+            .or_insert_with(|| ReadBucket::new(f64::from(self.options.refill_per_second.max(1))))
     }
 
     /// What an ARM answer says of its subscription's read bucket: the reads
@@ -349,12 +353,10 @@ impl AzureClient {
             return;
         }
         let mut buckets = self.buckets.lock().await;
-        let b = buckets.entry(sub).or_default();
-        let now = Instant::now();
+        let bucket = self.bucket(&mut buckets, sub);
         match remaining {
-            _ if throttled => b.refused(now, self.reads_per_second()),
-            Some(r) => b.observe(r, now, self.reads_per_second()),
-            None => {}
+            Some(r) if !throttled => bucket.observe(r, Instant::now()),
+            _ => bucket.refused(Instant::now()),
         }
     }
 
