@@ -72,45 +72,71 @@ results contains r if {
 	r := {"status": "not_evaluable", "message": unevaluable}
 }
 
-refused := [g |
+window := data.kvaudit.evidence.window_ns
+
+# The 403 groups of the window with at least one refusal. Per group, the
+# rule does as little as it can: a public vault can have thousands of
+# distinct callers, and each function call costs regorus' VM about as much
+# as the rest of the group's work (benches/README.md, "The noisy vault").
+in_window := [g |
 	not unevaluable
 	some g in object.get(input.auditLogs, "forbidden", [])
 	g.count > 0
-	lib.in_window(g.lastSeen)
-	not lib.allowed(g)
+	t := time.parse_rfc3339_ns(g.lastSeen)
+	t > window[0]
+	t <= window[1]
 ]
 
-ip_label(g) := g.callerIp if lib.non_empty(object.get(g, "callerIp", ""))
+# Those no allow-list entry explains (an empty allow-list explains none).
+refused := in_window if data.kvaudit.evidence.allow_list_empty
 
-else := "unknown IP"
+else := [g | some g in in_window; not lib.allowed(g)]
 
-key(g) := sprintf("%v|%v", [lib.identity_label(object.get(g, "identity", {})), ip_label(g)])
+# Each refused group's caller, computed once: [key, identity, IP]. An empty
+# caller IP reads "unknown IP".
+callers := [[sprintf("%v|%v", [who, ip]), who, ip] |
+	some g in refused
+	who := lib.identity_label(object.get(g, "identity", {}))
+	raw := object.get(g, "callerIp", "")
+	ip := object.get({"": "unknown IP"}, trim_space(raw), raw)
+]
 
-# The refused groups by identity and IP, grouped once (a public vault can
-# have thousands of distinct callers).
-by_key := lib.group_by_key(refused, [key(g) | some g in refused])
+# The refused groups' positions by caller, grouped once.
+by_key := lib.group_by_key(numbers.range(0, count(refused) - 1), [c[0] | some c in callers]) if count(refused) > 0
 
-keys := {entry[0] | some entry in by_key}
+else := []
 
 results contains r if {
 	some entry in by_key
-	k := entry[0]
-	groups := entry[1]
+	caller := callers[entry[1][0]]
+	groups := [refused[i] | some i in entry[1]]
 	g0 := groups[0]
-	identity := object.get(g0, "identity", {})
-	ip := ip_label(g0)
-	total := sum([g.count | some g in groups])
-	ops := sort({op | some g in groups; some op in object.get(g, "operations", [])})
+	s := summary(groups)
 	r := {
 		"status": "fail",
-		"discriminator": k,
+		"discriminator": entry[0],
 		"message": sprintf("%v refused %v time(s) from %v between %v and %v (operations: %v)%v", [
-			lib.identity_label(identity), total, ip,
-			min({g.firstSeen | some g in groups}), max({g.lastSeen | some g in groups}),
-			concat(", ", ops), description(g0),
+			caller[1], s.total, caller[2], s.first, s.last,
+			concat(", ", s.ops), description(g0),
 		]),
-		"evidence": {"identity": identity, "callerIp": ip, "count": total, "groups": groups},
+		"evidence": {"identity": object.get(g0, "identity", {}), "callerIp": caller[2], "count": s.total, "groups": groups},
 	}
+}
+
+# summary(groups): one caller's refusals, summed (most callers have one group).
+summary(groups) := {
+	"total": g.count,
+	"first": g.firstSeen,
+	"last": g.lastSeen,
+	"ops": sort({op | some op in object.get(g, "operations", [])}),
+} if {
+	count(groups) == 1
+	g := groups[0]
+} else := {
+	"total": sum([g.count | some g in groups]),
+	"first": min({g.firstSeen | some g in groups}),
+	"last": max({g.lastSeen | some g in groups}),
+	"ops": sort({op | some g in groups; some op in object.get(g, "operations", [])}),
 }
 
 description(g) := sprintf(": %v", [g.resultDescription]) if lib.non_empty(object.get(g, "resultDescription", ""))
@@ -120,7 +146,7 @@ else := ""
 results contains r if {
 	not unevaluable
 	input.auditLogs.status == "ok"
-	count(keys) == 0
+	count(refused) == 0
 	all := object.get(input.auditLogs, "forbidden", [])
 	r := {
 		"status": "pass",
@@ -131,6 +157,6 @@ results contains r if {
 results contains r if {
 	not unevaluable
 	input.auditLogs.status == "partial"
-	count(keys) == 0
+	count(refused) == 0
 	r := {"status": "not_evaluable", "message": "the Log Analytics query returned a partial result, so a clean verdict cannot be given"}
 }

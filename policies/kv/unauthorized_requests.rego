@@ -77,22 +77,33 @@ results contains r if {
 	r := {"status": "not_evaluable", "message": unevaluable}
 }
 
+window := data.kvaudit.evidence.window_ns
+
 # Groups (caller IP, client, identity) with unexplained 401s in the window.
-suspicious := [g |
+# Per group, the rule does as little as it can: a public vault can have
+# thousands of distinct callers, and each function call costs regorus' VM
+# about as much as the rest of the group's work (benches/README.md, "The
+# noisy vault").
+in_window := [g |
 	not unevaluable
 	some g in object.get(input.auditLogs, "unauthorized", [])
 	g.unexplained > 0
-	lib.in_window(object.get(g, "lastUnexplained", g.lastSeen))
-	not lib.allowed(g)
+	t := time.parse_rfc3339_ns(object.get(g, "lastUnexplained", g.lastSeen))
+	t > window[0]
+	t <= window[1]
 ]
 
-ip_label(g) := g.callerIp if lib.non_empty(object.get(g, "callerIp", ""))
+# Those no allow-list entry explains (an empty allow-list explains none).
+suspicious := in_window if data.kvaudit.evidence.allow_list_empty
 
-else := "unknown IP"
+else := [g | some g in in_window; not lib.allowed(g)]
 
-# The suspicious groups by caller IP, grouped once (a public vault can have
-# thousands of distinct callers).
-by_ip := lib.group_by_key(suspicious, [ip_label(g) | some g in suspicious])
+# The suspicious groups by caller IP ("unknown IP" when empty), grouped once.
+by_ip := lib.group_by_key(suspicious, [ip |
+	some g in suspicious
+	raw := object.get(g, "callerIp", "")
+	ip := object.get({"": "unknown IP"}, trim_space(raw), raw)
+])
 
 offending_ips := {entry[0] | some entry in by_ip}
 
@@ -100,16 +111,29 @@ results contains r if {
 	some entry in by_ip
 	ip := entry[0]
 	groups := entry[1]
-	total := sum([g.unexplained | some g in groups])
-	clients := sort({object.get(g, "client", "") | some g in groups})
-	first := min({g.firstSeen | some g in groups})
-	last := max({object.get(g, "lastUnexplained", g.lastSeen) | some g in groups})
+	s := summary(groups)
 	r := {
 		"status": "fail",
 		"discriminator": ip,
-		"message": sprintf("%v unexplained 401 response(s) to %v (client %v) between %v and %v: no 2xx from the same IP and client followed within %vs", [total, ip, concat(", ", [quote(c) | some c in clients]), first, last, object.get(input.auditLogs, "challengeWindowSeconds", data.config.challengeSeconds)]),
-		"evidence": {"callerIp": ip, "unexplained": total, "groups": groups},
+		"message": sprintf("%v unexplained 401 response(s) to %v (client %v) between %v and %v: no 2xx from the same IP and client followed within %vs", [s.total, ip, concat(", ", [quote(c) | some c in s.clients]), s.first, s.last, object.get(input.auditLogs, "challengeWindowSeconds", data.config.challengeSeconds)]),
+		"evidence": {"callerIp": ip, "unexplained": s.total, "groups": groups},
 	}
+}
+
+# summary(groups): one IP's unexplained 401s, summed (most IPs have one group).
+summary(groups) := {
+	"total": g.unexplained,
+	"clients": [object.get(g, "client", "")],
+	"first": g.firstSeen,
+	"last": object.get(g, "lastUnexplained", g.lastSeen),
+} if {
+	count(groups) == 1
+	g := groups[0]
+} else := {
+	"total": sum([g.unexplained | some g in groups]),
+	"clients": sort({object.get(g, "client", "") | some g in groups}),
+	"first": min({g.firstSeen | some g in groups}),
+	"last": max({object.get(g, "lastUnexplained", g.lastSeen) | some g in groups}),
 }
 
 quote(c) := sprintf("'%v'", [c]) if c != ""
