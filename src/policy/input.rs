@@ -84,11 +84,21 @@ impl Parts {
     }
 }
 
+/// A typed part as a regorus value, built directly (see
+/// [`super::rego_value`]). Inventory types always convert; were one not to,
+/// its part reads `null`, which no rule takes for a pass, and says why.
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    super::rego_value::to_value(value).unwrap_or_else(|e| {
+        tracing::warn!("a part of the policy input could not be built: {e}");
+        Value::Null
+    })
+}
+
 /// A part of the inventory as `input` (a regorus value), or the "not
 /// collected" placeholder when no selected rule reads it.
 fn part<T: serde::Serialize>(wanted: bool, value: &T, unread: &Value) -> Value {
     if wanted {
-        Value::from(serde_json::to_value(value).unwrap_or_default())
+        to_value(value)
     } else {
         unread.clone()
     }
@@ -253,14 +263,8 @@ impl InputBuilder {
         let mut put = |k: &str, v: Value| {
             input.insert(Value::from(k), v);
         };
-        put(
-            "resource",
-            Value::from(serde_json::to_value(&resource).unwrap_or_default()),
-        );
-        put(
-            "vault",
-            Value::from(serde_json::to_value(&v.vault).unwrap_or_default()),
-        );
+        put("resource", to_value(&resource));
+        put("vault", to_value(&v.vault));
         let (p, unread) = (self.parts, &self.unread);
         put(
             "diagnosticSettings",

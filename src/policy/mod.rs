@@ -6,6 +6,7 @@ pub mod engine;
 pub mod input;
 pub mod metadata;
 pub mod recursion;
+pub mod rego_value;
 pub mod selection;
 pub mod source;
 pub mod testing;
