@@ -72,35 +72,34 @@ listed := input.keys
 
 keys := listed.value if listed.status == "ok"
 
-enabled := [k | some k in keys; lib.item_enabled(k)]
-
-# With `scan --data-plane`, kvaudit also reads the policy from the vault's own
-# data plane (rotationPolicyDataPlane); an answer from there wins, and a
-# refused or unreachable data plane leaves the management plane's answer.
-data_plane(k) := object.get(k, "rotationPolicyDataPlane", {})
-
-data_plane_read(k) if {
-	data_plane(k).status == "ok"
-	is_object(data_plane(k).value)
-}
-
-policy(k) := data_plane(k).value if data_plane_read(k)
-
-else := object.get(k, ["properties", "rotationPolicy"], null)
-
-read_through(k) := "the vault's data plane" if data_plane_read(k)
-
-else := "Keys_Get (management plane)"
+# lib.item_enabled, inlined (see `facts`).
+enabled := [k | some k in keys; object.get(k, ["properties", "attributes", "enabled"], true) != false]
 
 rotates(p) if {
 	some a in actions(p)
 	lower(lib.str(object.get(a, ["action", "type"], ""))) == "rotate"
 }
 
-# Each enabled key with its policy and how it was read, computed once (a
-# vault may hold thousands of keys, and a function is recomputed at every
-# call).
-facts := [{"key": k, "policy": policy(k), "state": read_state(k)} | some k in enabled]
+# Each enabled key with its policy, the state of its read and where it was
+# read, computed once and with no function call per key: a vault may hold
+# thousands of keys, and each call costs regorus' VM about as much as the
+# rest of a key's work (benches/README.md, "The noisy vault").
+# - With `scan --data-plane`, kvaudit also reads the policy from the vault's
+#   own data plane (rotationPolicyDataPlane); an answer from there wins, and
+#   a refused or unreachable data plane leaves the management plane's answer.
+# - state: why a key has no rotation policy in the inventory. The scan's own
+#   Keys_Get for it ("rotationPolicyRead", written by kvaudit) answered
+#   without one ("ok"), failed ("error"), or was never sent ("not read": an
+#   inventory collected without kv/key-rotation).
+facts := [{"key": k, "policy": p, "state": state, "through": through} |
+	some k in enabled
+	raw := object.get(k, "rotationPolicyDataPlane", {})
+	dp := {true: raw, false: {}}[is_object(raw)]
+	from_dp := [object.get(dp, "status", ""), is_object(object.get(dp, "value", null))] == ["ok", true]
+	p := {true: object.get(dp, "value", null), false: object.get(k, ["properties", "rotationPolicy"], null)}[from_dp]
+	state := {true: "ok", false: object.get({"ok": "ok", "error": "error"}, object.get(k, ["rotationPolicyRead", "status"], ""), "not read")}[from_dp]
+	through := {true: "the vault's data plane", false: "Keys_Get (management plane)"}[from_dp]
+]
 
 # A key whose Keys_Get answered without a policy has none (the API omits an
 # empty policy); one whose read failed or was never sent is unknown.
@@ -108,7 +107,10 @@ without_policy := [f.key.name | some f in facts; not is_object(f.policy); f.stat
 
 unknown := [f.key.name | some f in facts; not is_object(f.policy); f.state != "ok"]
 
-not_rotating := [f.key.name | some f in facts; is_object(f.policy); not rotates(f.policy)]
+# Keys whose policy has no Rotate action, judged once each.
+not_rotating_facts := [f | some f in facts; is_object(f.policy); not rotates(f.policy)]
+
+not_rotating := [f.key.name | some f in not_rotating_facts]
 
 results contains r if {
 	reason := lib.not_listed_reason(listed, "keys")
@@ -132,15 +134,13 @@ passed := "the vault has no enabled keys" if count(enabled) == 0
 else := sprintf("all %v enabled keys rotate automatically", [count(enabled)])
 
 results contains r if {
-	some f in facts
-	is_object(f.policy)
-	not rotates(f.policy)
+	some f in not_rotating_facts
 	name := f.key.name
 	r := {
 		"status": "fail",
 		"discriminator": name,
 		"message": sprintf("key '%v' has a rotation policy without a Rotate action (%v), so it is never rotated automatically", [name, actions_text(f.policy)]),
-		"evidence": {"name": name, "rotationPolicy": f.policy, "readThrough": read_through(f.key)},
+		"evidence": {"name": name, "rotationPolicy": f.policy, "readThrough": f.through},
 	}
 }
 
@@ -159,17 +159,6 @@ actions(p) := lib.list(object.get(p, "lifetimeActions", []))
 actions_text(p) := "no lifetime actions" if count(actions(p)) == 0
 
 else := sprintf("actions: %v", [concat(", ", [lib.str(object.get(a, ["action", "type"], "?")) | some a in actions(p)])])
-
-# Why a key has no rotation policy in the inventory: the scan's own Keys_Get
-# for it ("rotationPolicyRead", written by kvaudit) answered without one,
-# failed, or was never sent (an inventory collected without kv/key-rotation).
-read_state(k) := "ok" if {
-	data_plane_read(k)
-} else := "ok" if {
-	object.get(k, ["rotationPolicyRead", "status"], "") == "ok"
-} else := "error" if {
-	object.get(k, ["rotationPolicyRead", "status"], "") == "error"
-} else := "not read"
 
 unknown_by(state) := [f.key.name | some f in facts; not is_object(f.policy); f.state == state]
 
