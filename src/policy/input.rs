@@ -94,6 +94,40 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
     })
 }
 
+/// `input.subscription` before the precompute adds its alert facts: the
+/// subscription's id and name and what was collected at its level.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionInput<'a> {
+    subscription_id: &'a str,
+    display_name: &'a Option<String>,
+    activity_log_alerts: &'a Collected<Vec<crate::azure::models::ActivityLogAlert>>,
+    action_groups: &'a Collected<Vec<crate::azure::models::ActionGroup>>,
+    scheduled_query_rules: &'a Collected<Vec<crate::azure::models::ScheduledQueryRule>>,
+    pricings: &'a Collected<Vec<crate::azure::models::Pricing>>,
+}
+
+impl<'a> SubscriptionInput<'a> {
+    fn of(s: &'a crate::inventory::SubscriptionInventory) -> Self {
+        SubscriptionInput {
+            subscription_id: &s.subscription.subscription_id,
+            display_name: &s.subscription.display_name,
+            activity_log_alerts: &s.activity_log_alerts,
+            action_groups: &s.action_groups,
+            scheduled_query_rules: &s.scheduled_query_rules,
+            pricings: &s.pricings,
+        }
+    }
+}
+
+/// `object` with `byId` set to `by_id` (an object of regorus values).
+fn with_by_id(mut object: Value, by_id: BTreeMap<Value, Value>) -> Value {
+    if let Ok(map) = object.as_object_mut() {
+        map.insert(Value::from("byId"), Value::from(by_id));
+    }
+    object
+}
+
 /// A part of the inventory as `input` (a regorus value), or the "not
 /// collected" placeholder when no selected rule reads it.
 fn part<T: serde::Serialize>(wanted: bool, value: &T, unread: &Value) -> Value {
@@ -107,28 +141,15 @@ fn part<T: serde::Serialize>(wanted: bool, value: &T, unread: &Value) -> Value {
 impl InputBuilder {
     pub fn new(inv: &Inventory, parts: Parts) -> InputBuilder {
         let mut subscriptions = BTreeMap::new();
-        let mut by_id = serde_json::Map::new();
+        let mut by_id = BTreeMap::new();
         let mut ag_errors = Vec::new();
         for s in &inv.subscriptions {
             let sub_id = s.subscription.subscription_id.to_ascii_lowercase();
-            subscriptions.insert(
-                sub_id.clone(),
-                Value::from(json!({
-                    "subscriptionId": s.subscription.subscription_id,
-                    "displayName": s.subscription.display_name,
-                    "activityLogAlerts": s.activity_log_alerts,
-                    "actionGroups": s.action_groups,
-                    "scheduledQueryRules": s.scheduled_query_rules,
-                    "pricings": s.pricings,
-                })),
-            );
+            subscriptions.insert(sub_id, to_value(&SubscriptionInput::of(s)));
             match &s.action_groups {
                 Collected::Ok { value } => {
                     for ag in value {
-                        by_id.insert(
-                            norm_id(&ag.id),
-                            serde_json::to_value(ag).unwrap_or_default(),
-                        );
+                        by_id.insert(Value::from(norm_id(&ag.id)), to_value(ag));
                     }
                 }
                 Collected::Error { error } => ag_errors.push(json!({
@@ -144,12 +165,11 @@ impl InputBuilder {
             }
         }
         let action_groups = if ag_errors.is_empty() {
-            json!({"status": "ok", "byId": by_id})
+            json!({"status": "ok"})
         } else {
             let first = &ag_errors[0];
             json!({
                 "status": "error",
-                "byId": by_id,
                 "error": {
                     "code": first["code"],
                     "message": format!("action groups of subscription {} could not be read: {}", first["subscriptionId"].as_str().unwrap_or(""), first["message"].as_str().unwrap_or("")),
@@ -157,29 +177,22 @@ impl InputBuilder {
                 "errors": ag_errors,
             })
         };
-        let workspaces: serde_json::Map<String, serde_json::Value> = inv
+        let workspaces: BTreeMap<Value, Value> = inv
             .workspaces
             .iter()
-            .map(|w| (norm_id(&w.id), serde_json::to_value(w).unwrap_or_default()))
+            .map(|w| (Value::from(norm_id(&w.id)), to_value(w)))
             .collect();
         InputBuilder {
             parts,
-            unread: Value::from(
-                serde_json::to_value(crate::collect::skipped::<()>()).unwrap_or_default(),
-            ),
-            unread_logs: Value::from(
-                serde_json::to_value(crate::inventory::AuditLogs {
-                    reason: Some(crate::collect::NOT_READ_BY_SELECTED_RULES.into()),
-                    ..Default::default()
-                })
-                .unwrap_or_default(),
-            ),
+            unread: to_value(&crate::collect::skipped::<()>()),
+            unread_logs: to_value(&crate::inventory::AuditLogs {
+                reason: Some(crate::collect::NOT_READ_BY_SELECTED_RULES.into()),
+                ..Default::default()
+            }),
             subscriptions,
-            action_groups: Value::from(action_groups),
-            workspaces: Value::from(json!({ "byId": workspaces })),
-            categories: Value::from(
-                serde_json::to_value(&inv.diagnostic_categories).unwrap_or_default(),
-            ),
+            action_groups: with_by_id(to_value(&action_groups), by_id),
+            workspaces: with_by_id(Value::new_object(), workspaces),
+            categories: to_value(&inv.diagnostic_categories),
         }
     }
 
@@ -315,10 +328,7 @@ impl InputBuilder {
                     entry.and_then(|s| s.subscription.display_name.as_deref()),
                 );
                 let mut input = BTreeMap::new();
-                input.insert(
-                    Value::from("resource"),
-                    Value::from(serde_json::to_value(&resource).unwrap_or_default()),
-                );
+                input.insert(Value::from("resource"), to_value(&resource));
                 input.insert(Value::from("subscription"), self.subscription(&key));
                 input.insert(Value::from("actionGroups"), self.action_groups.clone());
                 input.insert(Value::from("vaults"), Value::from(json!(list)));

@@ -211,49 +211,28 @@ impl Seq {
     }
 }
 
-impl ser::SerializeSeq for Seq {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ToValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        Ok(self.finish())
-    }
+/// The four array-like serde traits, all building a [`Seq`].
+macro_rules! seq_impl {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Seq {
+            type Ok = Value;
+            type Error = ToValueError;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ToValueError> {
+                self.push(v)
+            }
+            fn end(self) -> Result<Value, ToValueError> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ToValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ToValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ToValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        Ok(self.finish())
-    }
-}
+seq_impl!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object under construction: a map, a struct, a struct variant's
 /// (under its name), or serde_json's raw JSON text.
@@ -324,35 +303,27 @@ impl ser::SerializeMap for Map {
     }
 }
 
-impl ser::SerializeStruct for Map {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ToValueError> {
-        self.insert(key, value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        Ok(self.finish())
-    }
+/// Structs and struct variants, both building a [`Map`].
+macro_rules! struct_impl {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Map {
+            type Ok = Value;
+            type Error = ToValueError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), ToValueError> {
+                self.insert(key, value)
+            }
+            fn end(self) -> Result<Value, ToValueError> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Map {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ToValueError> {
-        self.insert(key, value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        Ok(self.finish())
-    }
-}
+struct_impl!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
