@@ -266,48 +266,30 @@ impl Inventory {
     /// Parses an inventory, naming `origin` (a path or "demo") in errors,
     /// with the line and column serde stopped at.
     pub fn from_json(text: &str, origin: &str) -> Result<Inventory, Error> {
-        // Check the version first so an old or future document gets a clear
-        // message instead of a confusing field error.
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Probe {
-            schema_version: Option<serde_json::Value>,
-            // A SARIF log has `version` 2.1.0 and `runs`.
-            runs: Option<serde::de::IgnoredAny>,
-            version: Option<serde_json::Value>,
-        }
-        let probe: Probe = serde_json::from_str(text).map_err(|e| Error::Inventory {
-            origin: origin.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: strip_position(&e.to_string()),
-        })?;
-        if probe.schema_version.is_none()
-            && probe.runs.is_some()
-            && probe.version.as_ref().and_then(|v| v.as_str()) == Some("2.1.0")
-        {
-            return Err(Error::SarifNotInventory {
-                origin: origin.to_string(),
-            });
-        }
-        match probe.schema_version {
-            Some(serde_json::Value::Number(n))
-                if n.as_u64()
-                    .is_some_and(|n| READABLE_VERSIONS.iter().any(|&r| r as u64 == n)) => {}
-            Some(v) => {
+        // The outline (everything but the vaults' contents) is one pass over
+        // the text. When it fails or names a version kvaudit cannot read, the
+        // probe below says why in the clearest terms (an old or future
+        // version, a SARIF log) rather than with a confusing field error; a
+        // readable document is not scanned a second time for it.
+        let outline = match serde_json::from_str::<Outline>(text) {
+            Ok(o) if READABLE_VERSIONS.contains(&o.schema_version) => o,
+            Ok(o) => {
                 return Err(Error::InventoryVersion {
                     origin: origin.to_string(),
-                    found: v.to_string(),
+                    found: o.schema_version.to_string(),
                 });
             }
-            None => {
-                return Err(Error::InventoryVersion {
+            Err(e) => {
+                probe(text, origin)?;
+                return Err(Error::Inventory {
                     origin: origin.to_string(),
-                    found: "none".into(),
+                    line: e.line(),
+                    column: e.column(),
+                    message: strip_position(&e.to_string()),
                 });
             }
-        }
-        let inventory = parse(text, origin)?;
+        };
+        let inventory = parse(outline, text, origin)?;
         inventory
             .check()
             .map_err(|(location, message)| Error::InventoryContent {
@@ -441,7 +423,7 @@ struct Outline<'a> {
     diagnostic_categories: BTreeMap<String, Vec<DiagnosticCategory>>,
 }
 
-fn parse(text: &str, origin: &str) -> Result<Inventory, Error> {
+fn parse(outline: Outline<'_>, text: &str, origin: &str) -> Result<Inventory, Error> {
     use rayon::prelude::*;
     let at = |line: usize, column: usize, e: &serde_json::Error| Error::Inventory {
         origin: origin.to_string(),
@@ -449,7 +431,6 @@ fn parse(text: &str, origin: &str) -> Result<Inventory, Error> {
         column,
         message: strip_position(&e.to_string()),
     };
-    let outline: Outline = serde_json::from_str(text).map_err(|e| at(e.line(), e.column(), &e))?;
     let vaults: Vec<Result<VaultInventory, Error>> = outline
         .vaults
         .par_iter()
@@ -479,6 +460,51 @@ fn parse(text: &str, origin: &str) -> Result<Inventory, Error> {
         workspaces: outline.workspaces,
         diagnostic_categories: outline.diagnostic_categories,
     })
+}
+
+/// Why a document that did not parse as an inventory is not one kvaudit can
+/// read, when that is the reason: a syntax error, a SARIF log, a missing or
+/// unreadable `schemaVersion`. `Ok` when it names a readable version (its
+/// error is then the outline's own).
+fn probe(text: &str, origin: &str) -> Result<(), Error> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        schema_version: Option<serde_json::Value>,
+        // A SARIF log has `version` 2.1.0 and `runs`.
+        runs: Option<serde::de::IgnoredAny>,
+        version: Option<serde_json::Value>,
+    }
+    let probe: Probe = serde_json::from_str(text).map_err(|e| Error::Inventory {
+        origin: origin.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    if probe.schema_version.is_none()
+        && probe.runs.is_some()
+        && probe.version.as_ref().and_then(|v| v.as_str()) == Some("2.1.0")
+    {
+        return Err(Error::SarifNotInventory {
+            origin: origin.to_string(),
+        });
+    }
+    match probe.schema_version {
+        Some(serde_json::Value::Number(n))
+            if n.as_u64()
+                .is_some_and(|n| READABLE_VERSIONS.iter().any(|&r| r as u64 == n)) =>
+        {
+            Ok(())
+        }
+        Some(v) => Err(Error::InventoryVersion {
+            origin: origin.to_string(),
+            found: v.to_string(),
+        }),
+        None => Err(Error::InventoryVersion {
+            origin: origin.to_string(),
+            found: "none".into(),
+        }),
+    }
 }
 
 /// serde_json appends " at line L column C"; the error names them itself.
