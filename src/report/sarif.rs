@@ -304,27 +304,38 @@ fn index_in(report: &Report, id: &str) -> i64 {
 /// The results, in order: the findings the profile holds, then (full
 /// profile) the baseline's failing results that are gone.
 fn results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
-    let full = report.sarif_profile == SarifProfile::Full;
-    let current = report
+    report
         .findings
         .iter()
-        // GitHub opens an alert for any result it gets: failing ones only.
-        // A waived failing result stays in, marked suppressed, so that the
-        // alert is dismissed (the action runs advanced-security/dismiss-alerts)
-        // instead of closing as if it had been fixed.
-        // A not-evaluable result that was failing in the baseline stays in
-        // too (kind open, level warning): its alert stays open, saying it
-        // could not be confirmed, instead of closing as if fixed.
-        .filter(move |f| full || f.status == Status::Fail || f.failing_before)
-        .map(move |f| {
-            result(
-                f,
-                index_in(report, &f.rule_id),
-                report.waivers_used,
-                report.controls_of(f),
-            )
-        });
-    let absent = report
+        .filter(move |f| kept(report, f))
+        .map(move |f| current_result(report, f))
+        .chain(absent_results(report))
+}
+
+/// Whether the profile holds `f`. GitHub opens an alert for any result it
+/// gets: failing ones only. A waived failing result stays in, marked
+/// suppressed, so that the alert is dismissed (the action runs
+/// advanced-security/dismiss-alerts) instead of closing as if it had been
+/// fixed. A not-evaluable result that was failing in the baseline stays in
+/// too (kind open, level warning): its alert stays open, saying it could not
+/// be confirmed, instead of closing as if fixed.
+fn kept(report: &Report, f: &Finding) -> bool {
+    report.sarif_profile == SarifProfile::Full || f.status == Status::Fail || f.failing_before
+}
+
+fn current_result(report: &Report, f: &Finding) -> SarifResult {
+    result(
+        f,
+        index_in(report, &f.rule_id),
+        report.waivers_used,
+        report.controls_of(f),
+    )
+}
+
+/// The full profile's baseline results that are gone.
+fn absent_results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
+    let full = report.sarif_profile == SarifProfile::Full;
+    report
         .absent
         .iter()
         .filter(move |_| full)
@@ -336,8 +347,7 @@ fn results<'a>(report: &'a Report) -> impl Iterator<Item = SarifResult> + 'a {
                 v["suppressions"] = json!([]);
             }
             serde_json::from_value::<SarifResult>(v).ok()
-        });
-    current.chain(absent)
+        })
 }
 
 fn build_with(report: &Report, with_results: bool) -> Sarif {
@@ -442,8 +452,12 @@ pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()>
         .ok_or_else(|| std::io::Error::other("the SARIF run has no results array"))?;
     w.write_all(&skeleton.as_bytes()[..at])?;
     w.write_all(b"\"results\": [")?;
-    let mut first = true;
-    for r in results(report) {
+    let kept: Vec<&Finding> = report.findings.iter().filter(|f| kept(report, f)).collect();
+    super::write_in_parallel(w, &kept, b"\n", b",\n", |f, buf| {
+        serde_json::to_writer(buf, &current_result(report, f)).map_err(std::io::Error::other)
+    })?;
+    let mut first = kept.is_empty();
+    for r in absent_results(report) {
         w.write_all(if first { b"\n" } else { b",\n" })?;
         serde_json::to_writer(&mut *w, &r)?;
         first = false;
