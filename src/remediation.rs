@@ -426,7 +426,10 @@ pub fn apply(findings: &mut [Finding], rules: &[Rule], facts: &Facts) {
             (*id, names)
         })
         .collect();
-    let key_of = |f: &Finding| -> Option<String> {
+    // A fix's key is the SHA-256 of what it depends on: 32 bytes per result
+    // instead of the text (about 300 bytes each, 860,000 failing results at
+    // 100,000 vaults).
+    let key_of = |f: &Finding| -> Option<[u8; 32]> {
         if f.status != Status::Fail {
             return None;
         }
@@ -444,14 +447,14 @@ pub fn apply(findings: &mut [Finding], rules: &[Rule], facts: &Facts) {
                 sub.and_then(|s| s.location.as_deref())
             ));
         }
-        Some(key)
+        Some(<sha2::Sha256 as sha2::Digest>::digest(key.as_bytes()).into())
     };
-    let keys: Vec<Option<String>> = findings.par_iter().map(key_of).collect();
+    let keys: Vec<Option<[u8; 32]>> = findings.par_iter().map(key_of).collect();
     // The first result of each distinct key is filled; the others share it.
-    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut first: HashMap<&[u8; 32], usize> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         if let Some(k) = k {
-            first.entry(k.as_str()).or_insert(i);
+            first.entry(k).or_insert(i);
         }
     }
     let fill_one = |f: &Finding| -> Option<std::sync::Arc<Fix>> {
@@ -465,8 +468,8 @@ pub fn apply(findings: &mut [Finding], rules: &[Rule], facts: &Facts) {
             .map(|b| fill_bicep(b, &values, sub.and_then(|s| s.location.as_deref())));
         Some(std::sync::Arc::new(fix))
     };
-    let firsts: Vec<(&str, usize)> = first.into_iter().collect();
-    let filled: HashMap<&str, std::sync::Arc<Fix>> = firsts
+    let firsts: Vec<(&[u8; 32], usize)> = first.into_iter().collect();
+    let filled: HashMap<&[u8; 32], std::sync::Arc<Fix>> = firsts
         .par_iter()
         .filter_map(|(k, i)| Some((*k, fill_one(&findings[*i])?)))
         .collect();
@@ -477,7 +480,7 @@ pub fn apply(findings: &mut [Finding], rules: &[Rule], facts: &Facts) {
     );
     for (f, k) in findings.iter_mut().zip(&keys) {
         if let Some(k) = k {
-            f.fix = filled.get(k.as_str()).cloned();
+            f.fix = filled.get(k).cloned();
         }
     }
 }
