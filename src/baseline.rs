@@ -95,7 +95,7 @@ impl Baseline {
             .iter_mut()
             .filter(|f| matches!(f.status, Status::Fail | Status::NotEvaluable))
         {
-            let fp = format!("{}:1", &f.fingerprint[..16]);
+            let fp = format!("{}:1", &f.fingerprint.hex()[..16]);
             let kind = if f.status == Status::Fail {
                 "fail"
             } else {

@@ -41,7 +41,7 @@ fn one(findings: &[Finding], rule: &str, vault: &str) -> (Status, String) {
         1,
         "expected one {rule} result on {vault}, got {v:#?}"
     );
-    (v[0].status, v[0].message.clone())
+    (v[0].status, v[0].message.to_string())
 }
 
 fn working_alerts() -> Value {
@@ -920,7 +920,7 @@ fn findings_are_deterministic_and_fingerprints_stable() {
     let a = evaluate(inv.clone());
     let b = evaluate(inv);
     assert_eq!(a, b);
-    let fps: std::collections::BTreeSet<&str> = a.iter().map(|f| f.fingerprint.as_str()).collect();
+    let fps: std::collections::BTreeSet<_> = a.iter().map(|f| f.fingerprint).collect();
     assert_eq!(
         fps.len(),
         a.len(),

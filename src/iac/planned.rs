@@ -530,7 +530,8 @@ impl Anchors {
                         String::new()
                     },
                     f.message
-                );
+                )
+                .into();
                 f.status = Status::NotEvaluable;
             }
         }

@@ -767,7 +767,7 @@ impl PolicySet {
             evidence: Evidence::from_json(
                 serde_json::json!({"evaluationError": error, "policyFile": rule.file}).to_string(),
             ),
-            message,
+            message: message.into(),
             variant: None,
             waiver: None,
             baseline_state: None,
@@ -833,7 +833,8 @@ impl PolicySet {
                     message: format!(
                         "the vaults of subscription {} could not be listed ({reason}), so none of them was judged",
                         s.subscription.subscription_id
-                    ),
+                    )
+                    .into(),
                     variant: None,
                     evidence: None,
                     waiver: None,
@@ -911,7 +912,7 @@ impl PolicySet {
                 ),
                 resource: resource.clone(),
                 discriminator,
-                message,
+                message: message.into(),
                 variant,
                 evidence,
                 waiver: None,
@@ -1186,10 +1187,10 @@ mod tests {
             status: Status::Pass,
             resource: resource.clone(),
             discriminator: discriminator.into(),
-            message: n.to_string(),
+            message: n.to_string().into(),
             variant: None,
             evidence: None,
-            fingerprint: String::new(),
+            fingerprint: Default::default(),
             waiver: None,
             baseline_state: None,
             failing_before: false,

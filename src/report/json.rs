@@ -193,12 +193,12 @@ mod tests {
                 format!("10.0.0.{i}")
             },
             // Escapes, a control character and non-ASCII text.
-            message: format!("vault \"kv-{i}\"\t\u{1b}[31m → {i}\n"),
+            message: format!("vault \"kv-{i}\"\t\u{1b}[31m → {i}\n").into(),
             variant: None,
             evidence: Evidence::from_json(format!(
                 r#"{{"n":{i},"nested":{{"list":[1,"two",{{}}],"empty":[]}}}}"#
             )),
-            fingerprint: format!("{i:064x}"),
+            fingerprint: crate::finding::Fingerprint::parse(&format!("{i:064x}")).unwrap(),
             waiver: None,
             baseline_state: None,
             failing_before: false,

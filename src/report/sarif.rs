@@ -184,11 +184,11 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(
         "primaryLocationLineHash".to_string(),
-        format!("{}:1", &f.fingerprint[..16]),
+        format!("{}:1", &f.fingerprint.hex()[..16]),
     );
     fingerprints.insert(
         "kvauditFinding/v1".to_string(),
-        f.fingerprint[..32].to_string(),
+        f.fingerprint.hex()[..32].to_string(),
     );
     let mut props = BTreeMap::new();
     props.insert("azureResourceId".to_string(), json!(f.resource.id));
