@@ -124,9 +124,12 @@ pub struct VaultInventory {
 
 impl VaultInventory {
     /// Drops what was collected about the vault (settings, logs, keys,
-    /// secrets, metrics), keeping the vault itself: once its rules have
-    /// judged it, the findings hold all the reports need. The parts read as
-    /// not collected afterwards.
+    /// secrets, metrics) and the vault's own properties, tags and other
+    /// fields, keeping its identity (id, name, type, location): once its
+    /// rules have judged it, the findings hold all the reports need. The
+    /// parts read as not collected afterwards. (At 100,000 vaults at the
+    /// limits, what a judged vault kept besides its identity was about
+    /// 500 MB, resident until the reports were written.)
     pub fn release(&mut self) {
         self.diagnostic_settings = Collected::default();
         self.audit_logs = AuditLogs::default();
@@ -134,6 +137,9 @@ impl VaultInventory {
         self.secrets = Collected::default();
         self.api_hits = Collected::default();
         self.audit_volume = Collected::default();
+        self.vault.tags = None;
+        self.vault.properties = crate::azure::models::VaultProperties::default();
+        self.vault.extra = Default::default();
     }
 }
 
