@@ -188,7 +188,7 @@ pub struct Finding {
     pub variant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
-    /// sha256(rule id, lower-case resource id, discriminator), hex.
+    /// sha256(rule id, lower-case resource id, discriminator), written as hex.
     pub fingerprint: Fingerprint,
     /// The waiver that accepts this failing result, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

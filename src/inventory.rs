@@ -287,12 +287,7 @@ impl Inventory {
             }
             Err(e) => {
                 probe(text, origin)?;
-                return Err(Error::Inventory {
-                    origin: origin.to_string(),
-                    line: e.line(),
-                    column: e.column(),
-                    message: strip_position(&e.to_string()),
-                });
+                return Err(json_error(origin, e.line(), e.column(), &e));
             }
         };
         let inventory = parse(outline, text, origin)?;
@@ -431,12 +426,7 @@ struct Outline<'a> {
 
 fn parse(outline: Outline<'_>, text: &str, origin: &str) -> Result<Inventory, Error> {
     use rayon::prelude::*;
-    let at = |line: usize, column: usize, e: &serde_json::Error| Error::Inventory {
-        origin: origin.to_string(),
-        line,
-        column,
-        message: strip_position(&e.to_string()),
-    };
+    let at = |line, column, e: &serde_json::Error| json_error(origin, line, column, e);
     let vaults: Vec<Result<VaultInventory, Error>> = outline
         .vaults
         .par_iter()
@@ -481,12 +471,8 @@ fn probe(text: &str, origin: &str) -> Result<(), Error> {
         runs: Option<serde::de::IgnoredAny>,
         version: Option<serde_json::Value>,
     }
-    let probe: Probe = serde_json::from_str(text).map_err(|e| Error::Inventory {
-        origin: origin.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    })?;
+    let probe: Probe =
+        serde_json::from_str(text).map_err(|e| json_error(origin, e.line(), e.column(), &e))?;
     if probe.schema_version.is_none()
         && probe.runs.is_some()
         && probe.version.as_ref().and_then(|v| v.as_str()) == Some("2.1.0")
@@ -510,6 +496,16 @@ fn probe(text: &str, origin: &str) -> Result<(), Error> {
             origin: origin.to_string(),
             found: "none".into(),
         }),
+    }
+}
+
+/// serde_json's error `e` at `line`:`column` of `origin`.
+fn json_error(origin: &str, line: usize, column: usize, e: &serde_json::Error) -> Error {
+    Error::Inventory {
+        origin: origin.to_string(),
+        line,
+        column,
+        message: strip_position(&e.to_string()),
     }
 }
 

@@ -181,14 +181,15 @@ fn result(f: &Finding, index: i64, suppressions: bool, controls: Option<String>)
         .physical_location(physical)
         .logical_locations(vec![logical(f)])
         .build();
+    let fingerprint = f.fingerprint.hex();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(
         "primaryLocationLineHash".to_string(),
-        format!("{}:1", &f.fingerprint.hex()[..16]),
+        format!("{}:1", &fingerprint[..16]),
     );
     fingerprints.insert(
         "kvauditFinding/v1".to_string(),
-        f.fingerprint.hex()[..32].to_string(),
+        fingerprint[..32].to_string(),
     );
     let mut props = BTreeMap::new();
     props.insert("azureResourceId".to_string(), json!(f.resource.id));
